@@ -1,0 +1,104 @@
+"""The shape every detector has, and the declarative pattern detector most of them use.
+
+A detector is anything with a ``name``, the ``entity_types`` it can emit and a
+``detect(text)`` that yields :class:`~engine.spans.Span` objects. Most structured types are
+a :class:`PatternDetector`: named regexes with base scores, optional context words, and one
+``validate`` hook backed by a well-kept library (python-stdnum, phonenumbers, ipaddress).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Iterator, Protocol, runtime_checkable
+
+from engine.spans import Span
+
+
+@runtime_checkable
+class Detector(Protocol):
+    name: str
+    entity_types: tuple[str, ...]
+
+    def detect(self, text: str) -> Iterator[Span]: ...
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A named regex. ``group`` selects the capture group that holds the value (0 = whole match)."""
+
+    name: str
+    regex: str
+    score: float
+    group: int = 0
+    flags: int = 0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What ``validate`` says of a candidate: keep it or not, whether a checksum confirmed it,
+    and the concrete format (``subtype``) for the double generator."""
+
+    ok: bool
+    validated: bool = False
+    subtype: str | None = None
+
+
+ACCEPT = Verdict(True)
+REJECT = Verdict(False)
+
+
+class PatternDetector:
+    """Regex candidates, context words, one validation hook.
+
+    Subclasses set ``ENTITY``, ``PATTERNS`` and optionally ``CONTEXT`` (lower-case words that
+    raise confidence when they appear within ``CONTEXT_WINDOW`` characters before the match)
+    and ``CONTEXT_REQUIRED`` (drop the candidate when no context word is near: for values
+    such as 9-digit numbers that are only personal data when the text says so).
+    """
+
+    ENTITY: ClassVar[str]
+    PATTERNS: ClassVar[tuple[Pattern, ...]]
+    CONTEXT: ClassVar[tuple[str, ...]] = ()
+    CONTEXT_REQUIRED: ClassVar[bool] = False
+    CONTEXT_WINDOW: ClassVar[int] = 48
+    CONTEXT_BOOST: ClassVar[float] = 0.15
+
+    def __init__(self) -> None:
+        self.name = type(self).__name__
+        self.entity_types = (self.ENTITY,)
+        self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.PATTERNS]
+        self._context = (
+            re.compile(r"\b(?:" + "|".join(re.escape(w) for w in self.CONTEXT) + r")", re.IGNORECASE)
+            if self.CONTEXT
+            else None
+        )
+
+    def validate(self, value: str) -> Verdict:
+        """Override: check ``value`` with a library. The default accepts without validating."""
+        return ACCEPT
+
+    def has_context(self, text: str, start: int, end: int) -> bool:
+        if self._context is None:
+            return False
+        window = text[max(0, start - self.CONTEXT_WINDOW) : start]
+        return self._context.search(window) is not None
+
+    def detect(self, text: str) -> Iterator[Span]:
+        for pattern, regex in self._compiled:
+            for m in regex.finditer(text):
+                start, end = m.span(pattern.group)
+                if start < 0 or start == end:
+                    continue
+                verdict = self.validate(m.group(pattern.group))
+                if not verdict.ok:
+                    continue
+                score = pattern.score
+                if self._context is not None:
+                    if self.has_context(text, start, end):
+                        score = min(1.0, score + self.CONTEXT_BOOST)
+                    elif self.CONTEXT_REQUIRED:
+                        continue
+                yield Span(
+                    start, end, self.ENTITY, score, verdict.validated, verdict.subtype, self.name
+                )
