@@ -1,0 +1,30 @@
+"""Doppel's engine: find personal data, swap it for consistent doubles, put it back.
+
+A plain library: no gRPC, no asyncio. Start with :func:`build_engine`.
+"""
+
+from __future__ import annotations
+
+from engine.masking import Engine, MaskSession, key_from_env
+from engine.spans import Span
+
+__all__ = ["Engine", "MaskSession", "Span", "build_engine"]
+
+
+def build_engine(
+    key: bytes | None = None,
+    *,
+    phone_region: str = "US",
+    locale: str = "en_US",
+    placeholder_types: frozenset[str] = frozenset(),
+) -> Engine:
+    """The default engine: every registered detector, doubles keyed by ``key`` (else
+    ``$DOPPEL_KEY``, else a random per-process key with a warning)."""
+    from engine.detectors import default_detectors
+    from engine.doubles import Pseudonymizer
+
+    return Engine(
+        detectors=default_detectors(phone_region=phone_region),
+        pseudonymizer=Pseudonymizer(key if key is not None else key_from_env(), locale=locale),
+        placeholder_types=placeholder_types,
+    )

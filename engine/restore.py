@@ -1,0 +1,203 @@
+"""Put originals back: one pass over a text, and the same thing over a stream of chunks.
+
+A :class:`Restorer` knows every double of one exchange and the original each stands for. It
+finds them all with one compiled alternation (longest double first) and never inside a longer
+word. It also restores what models write back differently: other letter case for
+case-insensitive types (names, emails, places), possessives ("Keller's" restores the
+"Keller" part) and, for number-like types, other separators ("+1 415 555 0100" for
+"+1-415-555-0100").
+
+:class:`StreamingRestorer` is fed chunks of any size and emits restored text as early as
+possible: it holds back only the longest tail that could still grow into a double. For every
+split of a text into chunks, ``"".join(feed(c) for c in chunks) + flush()`` equals
+``restore(text)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Match(Enum):
+    """How a double may reappear in model output."""
+
+    EXACT = "exact"
+    CASELESS = "caseless"  # names, emails, places: "KELLER", "keller"
+    SEPARATORS = "separators"  # phones, cards, IBANs: digits with other or no separators
+
+
+_SEPARATOR_CLASS = r"[ \-./()]*"
+_WORD = re.compile(r"\w")
+
+
+def _alnum_key(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum()).upper()
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One double, the original it restores to, and how it may reappear."""
+
+    double: str
+    original: str
+    match: Match = Match.EXACT
+
+
+def _pattern(r: Replacement) -> str:
+    if r.match is Match.SEPARATORS:
+        chars = [c for c in r.double if c.isalnum()]
+        body = _SEPARATOR_CLASS.join(re.escape(c) for c in chars)
+        if r.double.startswith("+"):
+            body = r"\+?" + body
+    elif r.match is Match.CASELESS:
+        body = "(?i:" + re.escape(r.double) + ")"
+    else:
+        body = re.escape(r.double)
+    # Never inside a longer word: guard the ends that are word characters.
+    if _WORD.match(r.double[0]) or r.double[0] == "+":
+        body = r"(?<!\w)" + body
+    if _WORD.match(r.double[-1]):
+        body = body + r"(?!\w)"
+    return body
+
+
+def _case_like(original: str, written: str) -> str:
+    """Give the original the case style the model used for the double."""
+    if written.isupper() and not original.isupper():
+        return original.upper()
+    if written.islower() and not original.islower():
+        return original.lower()
+    return original
+
+
+class Restorer:
+    """Replaces every double in a text with its original, in one pass."""
+
+    def __init__(self, replacements: list[Replacement]) -> None:
+        self._exact: dict[str, str] = {}
+        self._caseless: dict[str, str] = {}
+        self._separators: dict[str, str] = {}
+        for r in replacements:
+            if not r.double:
+                continue
+            self._exact[r.double] = r.original
+            if r.match is Match.CASELESS:
+                self._caseless.setdefault(r.double.casefold(), r.original)
+            elif r.match is Match.SEPARATORS:
+                self._separators.setdefault(_alnum_key(r.double), r.original)
+        ordered = sorted(
+            (r for r in replacements if r.double), key=lambda r: (-len(r.double), r.double)
+        )
+        self._regex = re.compile("|".join(_pattern(r) for r in ordered)) if ordered else None
+        self._live = _LivePrefixes(ordered)
+
+    def __bool__(self) -> bool:
+        return self._regex is not None
+
+    def _original_for(self, written: str) -> str:
+        if written in self._exact:
+            return self._exact[written]
+        key = _alnum_key(written)
+        if key in self._separators:
+            return self._separators[key]
+        original = self._caseless.get(written.casefold())
+        if original is not None:
+            return _case_like(original, written)
+        return written  # unreachable for a match of our own regex; keep the text as written
+
+    def restore(self, text: str) -> str:
+        if self._regex is None:
+            return text
+        return self._regex.sub(lambda m: self._original_for(m.group(0)), text)
+
+    def stream(self) -> StreamingRestorer:
+        return StreamingRestorer(self)
+
+
+class _LivePrefixes:
+    """Answers: could this tail of a stream still grow into a double?"""
+
+    def __init__(self, replacements: list[Replacement]) -> None:
+        self.exact: set[str] = set()
+        self.caseless: set[str] = set()
+        self.separators: set[str] = set()
+        self.max_len = 0
+        for r in replacements:
+            d = r.double
+            if r.match is Match.SEPARATORS:
+                key = _alnum_key(d)
+                self.separators.update(key[:i] for i in range(1, len(key) + 1))
+                # separators may be written between every character
+                self.max_len = max(self.max_len, 4 * len(key) + 1)
+            elif r.match is Match.CASELESS:
+                f = d.casefold()
+                self.caseless.update(f[:i] for i in range(1, len(f) + 1))
+                self.max_len = max(self.max_len, len(d))
+            else:
+                self.exact.update(d[:i] for i in range(1, len(d) + 1))
+                self.max_len = max(self.max_len, len(d))
+            self.max_len = max(self.max_len, len(d))
+
+    def is_live(self, tail: str) -> bool:
+        """True when ``tail`` is a prefix of a double (or equals one: its end is undecided)."""
+        if tail in self.exact or tail.casefold() in self.caseless:
+            return True
+        if self.separators and (tail[0].isalnum() or tail[0] == "+"):
+            key = _alnum_key(tail)
+            if not key:
+                return tail == "+"
+            if key in self.separators:
+                return True
+        return False
+
+
+class StreamingRestorer:
+    """Restores a text that arrives in chunks; see the module docstring for the guarantee."""
+
+    def __init__(self, restorer: Restorer) -> None:
+        self._r = restorer
+        self._buf = ""  # text not yet emitted, plus one character of context before it
+        self._ctx = 0  # how many leading characters of _buf are context only
+
+    def feed(self, chunk: str) -> str:
+        if self._r._regex is None:
+            return chunk
+        self._buf += chunk
+        return self._drain(final=False)
+
+    def flush(self) -> str:
+        if self._r._regex is None:
+            return ""
+        return self._drain(final=True)
+
+    def _safe_end(self) -> int:
+        """The earliest position from which the buffer's tail could still grow into a double."""
+        buf, live = self._buf, self._r._live
+        start = max(self._ctx, len(buf) - live.max_len)
+        for q in range(start, len(buf)):
+            if live.is_live(buf[q:]):
+                return q
+        return len(buf)
+
+    def _drain(self, final: bool) -> str:
+        buf = self._buf
+        safe = len(buf) if final else self._safe_end()
+        out: list[str] = []
+        pos = self._ctx
+        regex = self._r._regex
+        assert regex is not None
+        for m in regex.finditer(buf, pos):
+            if m.start() >= safe:
+                break
+            out.append(buf[pos : m.start()])
+            out.append(self._r._original_for(m.group(0)))
+            pos = m.end()
+        end = max(pos, safe)
+        out.append(buf[pos:end])
+        # keep one character before the unsent text: the word-boundary guards look at it
+        keep_from = max(0, end - 1)
+        self._buf = buf[keep_from:]
+        self._ctx = end - keep_from
+        return "".join(out)

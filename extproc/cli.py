@@ -1,0 +1,129 @@
+"""The ``doppel`` command: serve, gateway, echo-provider, detect, mask, envoy-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+
+from engine import build_engine
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from extproc.server import serve
+
+    asyncio.run(serve(build_engine(), args.host, args.port))
+    return 0
+
+
+def _gateway(args: argparse.Namespace) -> int:
+    from extproc.gateway import run_gateway
+
+    def ready(url: str) -> None:
+        print(f"Doppel gateway listening on {url}", flush=True)
+
+    try:
+        return asyncio.run(run_gateway(build_engine(), upstream=args.upstream, host=args.host,
+                                       port=args.port, on_ready=ready))
+    except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
+        print(f"doppel gateway: {exc}", file=sys.stderr)
+        return 1
+
+
+def _echo_provider(args: argparse.Namespace) -> int:
+    from extproc.echo_provider import make_server
+
+    server, _ = make_server(args.host, args.port)
+    print(f"echo provider listening on http://{args.host}:{server.server_address[1]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def _detect(args: argparse.Namespace) -> int:
+    """JSON lines in, JSON lines out, one for one, streaming."""
+    engine = build_engine()
+    status = 0
+    for number, line in enumerate(sys.stdin, start=1):
+        try:
+            record = json.loads(line)
+            text = record["text"]
+            if not isinstance(text, str):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            # keep the output aligned with the input; never echo the line (it may hold PII)
+            out = {"entities": [], "error": f"line {number} is not a JSON object with a text string"}
+            status = 1
+        else:
+            out = {"entities": [
+                {"start": s.start, "end": s.end, "type": s.type, "score": round(s.score, 4)}
+                for s in engine.detect(text)]}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+    return status
+
+
+def _mask(args: argparse.Namespace) -> int:
+    sys.stdout.write(build_engine().session().mask(sys.stdin.read()))
+    return 0
+
+
+def _envoy_config(args: argparse.Namespace) -> int:
+    from extproc.envoy_config import gateway_config, to_yaml
+
+    sys.stdout.write(to_yaml(gateway_config(listen_port=args.port, extproc_port=args.extproc_port)))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="doppel", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the ext_proc gRPC server")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=50051)
+    s.set_defaults(func=_serve)
+
+    g = sub.add_parser("gateway", help="run Doppel and Envoy as an egress gateway")
+    g.add_argument("--upstream", default="providers",
+                   help="'providers' (the real APIs over TLS), 'echo' (the bundled echo "
+                        "provider) or a base URL that every provider route goes to")
+    g.add_argument("--host", default="127.0.0.1")
+    g.add_argument("--port", type=int, default=10000)
+    g.set_defaults(func=_gateway)
+
+    e = sub.add_parser("echo-provider", help="run the stand-in LLM provider")
+    e.add_argument("--host", default="127.0.0.1")
+    e.add_argument("--port", type=int, default=8080)
+    e.set_defaults(func=_echo_provider)
+
+    d = sub.add_parser("detect", help='JSON lines {"text": ...} in, entity lines out')
+    d.set_defaults(func=_detect)
+
+    m = sub.add_parser("mask", help="text in, masked text out")
+    m.set_defaults(func=_mask)
+
+    c = sub.add_parser("envoy-config", help="print the gateway's Envoy configuration")
+    c.add_argument("--port", type=int, default=10000)
+    c.add_argument("--extproc-port", type=int, default=50051)
+    c.set_defaults(func=_envoy_config)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
