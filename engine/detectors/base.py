@@ -63,13 +63,20 @@ class PatternDetector:
     CONTEXT_REQUIRED: ClassVar[bool] = False
     CONTEXT_WINDOW: ClassVar[int] = 48
     CONTEXT_BOOST: ClassVar[float] = 0.15
+    #: Context words must end at a word boundary ("sin" must not match "since").
+    CONTEXT_WHOLE_WORDS: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.name = type(self).__name__
         self.entity_types = (self.ENTITY,)
         self._compiled = [(p, re.compile(p.regex, p.flags)) for p in self.PATTERNS]
         self._context = (
-            re.compile(r"\b(?:" + "|".join(re.escape(w) for w in self.CONTEXT) + r")", re.IGNORECASE)
+            re.compile(
+                r"\b(?:"
+                + "|".join(re.escape(w) for w in self.CONTEXT)
+                + (r")(?!\w)" if self.CONTEXT_WHOLE_WORDS else ")"),
+                re.IGNORECASE,
+            )
             if self.CONTEXT
             else None
         )
