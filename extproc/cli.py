@@ -1,4 +1,4 @@
-"""The ``doppel`` command: serve, gateway, echo-provider, detect, mask, envoy-config."""
+"""The ``doppel`` command: serve, gateway, echo-provider, detect, mask, demo, envoy-config."""
 
 from __future__ import annotations
 
@@ -82,6 +82,12 @@ def _envoy_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo(args: argparse.Namespace) -> int:
+    from extproc.demo import main as demo
+
+    return demo()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="doppel", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -110,6 +116,9 @@ def parser() -> argparse.ArgumentParser:
 
     m = sub.add_parser("mask", help="text in, masked text out")
     m.set_defaults(func=_mask)
+
+    sub.add_parser("demo", help="show a leak-free round trip through the gateway").set_defaults(
+        func=_demo)
 
     c = sub.add_parser("envoy-config", help="print the gateway's Envoy configuration")
     c.add_argument("--port", type=int, default=10000)

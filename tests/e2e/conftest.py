@@ -1,0 +1,97 @@
+"""Real processes: the echo provider and ``doppel gateway`` (Doppel + a real Envoy), on ports
+chosen at run time, stopped by process group at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+DOPPEL = str(Path(sys.executable).with_name("doppel"))
+TEST_KEY = "doppel-e2e-key"
+
+
+def start(args: list[str], ready_prefix: str, timeout: float = 60) -> tuple[subprocess.Popen[str], str]:
+    """Start a doppel command; return it and the URL it prints once ready."""
+    env = {**os.environ, "DOPPEL_KEY": TEST_KEY}
+    proc = subprocess.Popen([DOPPEL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    assert proc.stdout is not None
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            err = proc.stderr.read() if proc.stderr else ""
+            raise RuntimeError(f"{args[0]} exited early ({proc.wait()}): {err[-2000:]}")
+        if line.startswith(ready_prefix):
+            return proc, line.split()[-1]
+    stop(proc)
+    raise TimeoutError(f"{args[0]} did not print {ready_prefix!r}")
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@dataclass
+class HTTPResult:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> object:
+        return json.loads(self.body)
+
+
+def http(method: str, url: str, body: bytes | None = None,
+         headers: dict[str, str] | None = None) -> HTTPResult:
+    req = urllib.request.Request(url, data=body, method=method,
+                                 headers={"content-type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback only
+            return HTTPResult(resp.status, {k.lower(): v for k, v in resp.headers.items()},
+                              resp.read())
+    except urllib.error.HTTPError as err:
+        return HTTPResult(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
+
+
+@dataclass
+class Stack:
+    gateway: str
+    provider: str
+
+    def received(self) -> list[str]:
+        return json.loads(http("GET", self.provider + "/_received").body)
+
+    def reset(self) -> None:
+        http("DELETE", self.provider + "/_received")
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    provider, provider_url = start(["echo-provider", "--port", "0"], "echo provider listening")
+    try:
+        gateway, gateway_url = start(["gateway", "--upstream", provider_url, "--port", "0"],
+                                     "Doppel gateway listening")
+        try:
+            yield Stack(gateway_url, provider_url)
+        finally:
+            stop(gateway)
+    finally:
+        stop(provider)
