@@ -6,8 +6,19 @@ from __future__ import annotations
 from engine.entities import EntityType as T
 from engine.restore import Match
 
-_CASELESS = {T.GIVEN_NAME, T.SURNAME, T.EMAIL, T.URL, T.USERNAME, T.STREET, T.CITY, T.STATE,
-             T.COUNTRY, T.COMPANY, T.SECONDARY_ADDRESS}
+_CASELESS = {
+    T.GIVEN_NAME,
+    T.SURNAME,
+    T.EMAIL,
+    T.URL,
+    T.USERNAME,
+    T.STREET,
+    T.CITY,
+    T.STATE,
+    T.COUNTRY,
+    T.COMPANY,
+    T.SECONDARY_ADDRESS,
+}
 _SEPARATORS = {T.PHONE, T.CREDIT_CARD, T.IBAN, T.SSN, T.BANK_ACCOUNT}
 
 

@@ -26,6 +26,7 @@ class DoubleMaker(Protocol):
         self, entity_type: str, original: str, subtype: str | None = None, attempt: int = 0
     ) -> str: ...
 
+
 KEY_ENV = "DOPPEL_KEY"
 MAX_ATTEMPTS = 32
 
@@ -49,7 +50,7 @@ def key_from_env() -> bytes:
 
 @dataclass
 class Engine:
-    """Detectors plus a pseudonymizer. Thread-safe to share; one :class:`MaskSession` per exchange."""
+    """Detectors plus a pseudonymizer. Safe to share; one :class:`MaskSession` per exchange."""
 
     detectors: Sequence[Detector]
     pseudonymizer: DoubleMaker
@@ -106,7 +107,9 @@ class MaskSession:
             double = f"[{span.type}_{self._placeholders[span.type]}]"
         else:
             for attempt in range(MAX_ATTEMPTS):
-                double = self.engine.pseudonymizer.double(span.type, original, span.subtype, attempt)
+                double = self.engine.pseudonymizer.double(
+                    span.type, original, span.subtype, attempt
+                )
                 if double not in originals and double not in self._original_of:
                     break
             else:  # pragma: no cover - needs 32 collisions in a row

@@ -26,8 +26,15 @@ def _gateway(args: argparse.Namespace) -> int:
         print(f"Doppel gateway listening on {url}", flush=True)
 
     try:
-        return asyncio.run(run_gateway(build_engine(), upstream=args.upstream, host=args.host,
-                                       port=args.port, on_ready=ready))
+        return asyncio.run(
+            run_gateway(
+                build_engine(),
+                upstream=args.upstream,
+                host=args.host,
+                port=args.port,
+                on_ready=ready,
+            )
+        )
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print(f"doppel gateway: {exc}", file=sys.stderr)
         return 1
@@ -59,12 +66,18 @@ def _detect(args: argparse.Namespace) -> int:
                 raise TypeError
         except (ValueError, KeyError, TypeError):
             # keep the output aligned with the input; never echo the line (it may hold PII)
-            out = {"entities": [], "error": f"line {number} is not a JSON object with a text string"}
+            out = {
+                "entities": [],
+                "error": f"line {number} is not a JSON object with a text string",
+            }
             status = 1
         else:
-            out = {"entities": [
-                {"start": s.start, "end": s.end, "type": s.type, "score": round(s.score, 4)}
-                for s in engine.detect(text)]}
+            out = {
+                "entities": [
+                    {"start": s.start, "end": s.end, "type": s.type, "score": round(s.score, 4)}
+                    for s in engine.detect(text)
+                ]
+            }
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
     return status
@@ -99,9 +112,12 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_serve)
 
     g = sub.add_parser("gateway", help="run Doppel and Envoy as an egress gateway")
-    g.add_argument("--upstream", default="providers",
-                   help="'providers' (the real APIs over TLS), 'echo' (the bundled echo "
-                        "provider) or a base URL that every provider route goes to")
+    g.add_argument(
+        "--upstream",
+        default="providers",
+        help="'providers' (the real APIs over TLS), 'echo' (the bundled echo "
+        "provider) or a base URL that every provider route goes to",
+    )
     g.add_argument("--host", default="127.0.0.1")
     g.add_argument("--port", type=int, default=10000)
     g.set_defaults(func=_gateway)
@@ -118,7 +134,8 @@ def parser() -> argparse.ArgumentParser:
     m.set_defaults(func=_mask)
 
     sub.add_parser("demo", help="show a leak-free round trip through the gateway").set_defaults(
-        func=_demo)
+        func=_demo
+    )
 
     c = sub.add_parser("envoy-config", help="print the gateway's Envoy configuration")
     c.add_argument("--port", type=int, default=10000)
@@ -129,8 +146,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     return args.func(args)
 
 

@@ -17,7 +17,7 @@ from extproc.gateway import run_gateway
 PERSONAL = {
     "EMAIL": "jane.doe@acme-corp.com",
     "PHONE": "+1 415-555-0134",
-    "CREDIT_CARD": "4111 1111 1111 1111",
+    "CREDIT_CARD": "4539 1488 0343 6467",
     "IBAN": "DE89 3704 0044 0532 0130 00",
     "SSN": "536-22-8147",
     "IP_ADDRESS": "203.0.113.77",
@@ -33,7 +33,7 @@ PROMPT = (
 
 def _post(url: str, body: bytes) -> dict:
     req = urllib.request.Request(url, data=body, headers={"content-type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback only
+    with urllib.request.urlopen(req, timeout=30) as resp:
         return json.loads(resp.read())
 
 
@@ -43,13 +43,20 @@ async def _demo() -> int:
     loop = asyncio.get_running_loop()
     ready: asyncio.Future[str] = loop.create_future()
     stop = asyncio.Event()
-    gateway = asyncio.create_task(run_gateway(
-        build_engine(b"doppel-demo-key"), upstream=f"http://127.0.0.1:{echo.server_address[1]}",
-        port=0, on_ready=ready.set_result, stop=stop))
+    gateway = asyncio.create_task(
+        run_gateway(
+            build_engine(b"doppel-demo-key"),
+            upstream=f"http://127.0.0.1:{echo.server_address[1]}",
+            port=0,
+            on_ready=ready.set_result,
+            stop=stop,
+        )
+    )
     try:
         url = await asyncio.wait_for(ready, 60)
-        request = json.dumps({"model": "gpt-4o-mini",
-                              "messages": [{"role": "user", "content": PROMPT}]}).encode()
+        request = json.dumps(
+            {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": PROMPT}]}
+        ).encode()
         answer = await loop.run_in_executor(None, _post, url + "/v1/chat/completions", request)
     finally:
         stop.set()
@@ -59,8 +66,11 @@ async def _demo() -> int:
     returned = answer["choices"][0]["message"]["content"]
 
     print(f"gateway: {url} -> echo provider\n")
-    for title, text in (("client sent", PROMPT), ("provider received", received),
-                        ("client got back", returned)):
+    for title, text in (
+        ("client sent", PROMPT),
+        ("provider received", received),
+        ("client got back", returned),
+    ):
         print(f"── {title} " + "─" * (70 - len(title)))
         print(text, "\n")
     print(f"{'type':<12} {'original':<40} {'provider saw it?':<17} restored?")
@@ -69,8 +79,10 @@ async def _demo() -> int:
         leaked = value in received
         restored = value in returned
         failures += leaked or not restored
-        print(f"{kind:<12} {value:<40} {'LEAKED' if leaked else 'no':<17} "
-              f"{'yes' if restored else 'NO'}")
+        print(
+            f"{kind:<12} {value:<40} {'LEAKED' if leaked else 'no':<17} "
+            f"{'yes' if restored else 'NO'}"
+        )
     exact = returned == PROMPT
     print(f"\nanswer restored byte for byte: {'yes' if exact else 'NO'}")
     if failures or not exact:

@@ -58,12 +58,14 @@ def chat_completion(request: dict[str, Any], text: str) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": request.get("model", "echo"),
-        "choices": [{
-            "index": 0,
-            "message": {"role": "assistant", "content": text, "refusal": None},
-            "logprobs": None,
-            "finish_reason": "stop",
-        }],
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text, "refusal": None},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
         "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
     }
 
@@ -74,7 +76,7 @@ class EchoHandler(BaseHTTPRequestHandler):
     server_version = "doppel-echo/0.1"
     recorder: Recorder  # set on the subclass made by make_server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # bodies and paths may carry personal data; the recorder is the only record
 
     def _send_json(self, status: int, payload: Any) -> None:
@@ -85,20 +87,20 @@ class EchoHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+    def do_GET(self) -> None:
         if self.path == "/_received":
             self._send_json(200, self.recorder.all())
         else:
             self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
 
-    def do_DELETE(self) -> None:  # noqa: N802
+    def do_DELETE(self) -> None:
         if self.path == "/_received":
             self.recorder.clear()
             self._send_json(200, [])
         else:
             self._send_json(404, {"error": {"message": "not found", "type": "not_found"}})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length)
         self.recorder.add(body)
@@ -106,14 +108,17 @@ class EchoHandler(BaseHTTPRequestHandler):
         try:
             request = json.loads(body)
         except ValueError:
-            self._send_json(400, {"error": {"message": "body is not JSON",
-                                            "type": "invalid_request_error"}})
+            self._send_json(
+                400, {"error": {"message": "body is not JSON", "type": "invalid_request_error"}}
+            )
             return
         if route.endswith("/chat/completions"):
             self._send_json(200, chat_completion(request, last_user_text(request)))
         else:
-            self._send_json(HTTPStatus.NOT_FOUND, {"error": {
-                "message": f"echo provider has no route {route}", "type": "not_found"}})
+            self._send_json(
+                HTTPStatus.NOT_FOUND,
+                {"error": {"message": f"echo provider has no route {route}", "type": "not_found"}},
+            )
 
 
 def make_server(host: str = "127.0.0.1", port: int = 0) -> tuple[ThreadingHTTPServer, Recorder]:

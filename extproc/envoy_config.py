@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import yaml
 
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+_TYPE = "type.googleapis.com/"
 EXTPROC_CLUSTER = "doppel_extproc"
 
 
@@ -91,21 +92,38 @@ def _cluster(name: str, upstream: Upstream) -> dict[str, Any]:
         "connect_timeout": "10s",
         "load_assignment": {
             "cluster_name": name,
-            "endpoints": [{"lb_endpoints": [{"endpoint": {"address": {"socket_address": {
-                "address": upstream.host, "port_value": upstream.port}}}}]}],
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {
+                                        "address": upstream.host,
+                                        "port_value": upstream.port,
+                                    }
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
         },
     }
     if upstream.tls:
         cluster["transport_socket"] = {
             "name": "envoy.transport_sockets.tls",
             "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
+                "@type": _TYPE + "envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext",
                 "sni": upstream.host,
-                "common_tls_context": {"validation_context": {
-                    "trusted_ca": {"filename": CA_BUNDLE},
-                    "match_typed_subject_alt_names": [
-                        {"san_type": "DNS", "matcher": {"exact": upstream.host}}],
-                }},
+                "common_tls_context": {
+                    "validation_context": {
+                        "trusted_ca": {"filename": CA_BUNDLE},
+                        "match_typed_subject_alt_names": [
+                            {"san_type": "DNS", "matcher": {"exact": upstream.host}}
+                        ],
+                    }
+                },
             },
         }
     return cluster
@@ -130,7 +148,7 @@ def gateway_config(
     ext_proc = {
         "name": "envoy.filters.http.ext_proc",
         "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
+            "@type": _TYPE + "envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
             "grpc_service": {"envoy_grpc": {"cluster_name": EXTPROC_CLUSTER}, "timeout": "10s"},
             # Never let a request out unmasked because Doppel is down.
             "failure_mode_allow": False,
@@ -152,19 +170,25 @@ def gateway_config(
     hcm = {
         "name": "envoy.filters.network.http_connection_manager",
         "typed_config": {
-            "@type": "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
+            "@type": _TYPE
+            + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             "stat_prefix": "doppel_egress",
             "codec_type": "AUTO",
             "stream_idle_timeout": "300s",
-            "route_config": {"name": "providers", "virtual_hosts": [
-                {"name": "providers", "domains": ["*"], "routes": routes}]},
+            "route_config": {
+                "name": "providers",
+                "virtual_hosts": [{"name": "providers", "domains": ["*"], "routes": routes}],
+            },
             "http_filters": [
                 ext_proc,
-                {"name": "envoy.filters.http.router", "typed_config": {
-                    "@type": "type.googleapis.com/envoy.extensions.filters.http.router.v3.Router",
-                    # no x-envoy-* headers towards the provider
-                    "suppress_envoy_headers": True,
-                }},
+                {
+                    "name": "envoy.filters.http.router",
+                    "typed_config": {
+                        "@type": _TYPE + "envoy.extensions.filters.http.router.v3.Router",
+                        # no x-envoy-* headers towards the provider
+                        "suppress_envoy_headers": True,
+                    },
+                },
             ],
         },
     }
@@ -175,40 +199,67 @@ def gateway_config(
         # ext_proc is gRPC: HTTP/2 or every request fails with 500.
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                "@type": "type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
+                "@type": _TYPE + "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
                 "explicit_http_config": {"http2_protocol_options": {}},
             }
         },
-        "load_assignment": {"cluster_name": EXTPROC_CLUSTER, "endpoints": [{"lb_endpoints": [
-            {"endpoint": {"address": {"socket_address": {
-                "address": extproc_host, "port_value": extproc_port}}}}]}]},
+        "load_assignment": {
+            "cluster_name": EXTPROC_CLUSTER,
+            "endpoints": [
+                {
+                    "lb_endpoints": [
+                        {
+                            "endpoint": {
+                                "address": {
+                                    "socket_address": {
+                                        "address": extproc_host,
+                                        "port_value": extproc_port,
+                                    }
+                                }
+                            }
+                        }
+                    ]
+                }
+            ],
+        },
     }
     return {
-        "overload_manager": {"resource_monitors": [{
-            "name": "envoy.resource_monitors.global_downstream_max_connections",
-            "typed_config": {
-                "@type": "type.googleapis.com/envoy.extensions.resource_monitors."
-                         "downstream_connections.v3.DownstreamConnectionsConfig",
-                "max_active_downstream_connections": max_connections,
-            },
-        }]},
-        "admin": {"address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}},
+        "overload_manager": {
+            "resource_monitors": [
+                {
+                    "name": "envoy.resource_monitors.global_downstream_max_connections",
+                    "typed_config": {
+                        "@type": _TYPE + "envoy.extensions.resource_monitors."
+                        "downstream_connections.v3.DownstreamConnectionsConfig",
+                        "max_active_downstream_connections": max_connections,
+                    },
+                }
+            ]
+        },
+        "admin": {
+            "address": {"socket_address": {"address": "127.0.0.1", "port_value": admin_port}}
+        },
         "static_resources": {
-            "listeners": [{
-                "name": "doppel_egress",
-                "address": {"socket_address": {"address": listen_host, "port_value": listen_port}},
-                # BUFFERED bodies must fit; over it Envoy answers 413 before Doppel sees them.
-                "per_connection_buffer_limit_bytes": max_body_bytes,
-                "filter_chains": [{"filters": [hcm]}],
-            }],
-            "clusters": [extproc_cluster]
-            + [_cluster(name, up) for name, up in upstreams.items()],
+            "listeners": [
+                {
+                    "name": "doppel_egress",
+                    "address": {
+                        "socket_address": {"address": listen_host, "port_value": listen_port}
+                    },
+                    # BUFFERED bodies must fit; over it Envoy answers 413 before Doppel sees them.
+                    "per_connection_buffer_limit_bytes": max_body_bytes,
+                    "filter_chains": [{"filters": [hcm]}],
+                }
+            ],
+            "clusters": [extproc_cluster] + [_cluster(name, up) for name, up in upstreams.items()],
         },
     }
 
 
 def to_yaml(config: dict[str, Any]) -> str:
-    header = ("# Generated by `doppel envoy-config` (extproc/envoy_config.py): edit that, then\n"
-              "# regenerate. Envoy as an egress gateway on 127.0.0.1:10000 with Doppel's ext_proc\n"
-              "# on 127.0.0.1:50051, forwarding to the providers over TLS.\n")
+    header = (
+        "# Generated by `doppel envoy-config` (extproc/envoy_config.py): edit that, then\n"
+        "# regenerate. Envoy as an egress gateway on 127.0.0.1:10000 with Doppel's ext_proc\n"
+        "# on 127.0.0.1:50051, forwarding to the providers over TLS.\n"
+    )
     return header + yaml.safe_dump(config, sort_keys=False, width=100)

@@ -84,9 +84,11 @@ class Exchange:
         self.session = self.engine.session()
         self.phase = Phase.RESPONSE_HEADERS if msg.end_of_stream else Phase.REQUEST_BODY
         if headers.get("content-encoding", "identity").lower() != "identity":
-            return error_response(415, "unsupported_encoding",
-                                  "Doppel cannot inspect a compressed request body; send it "
-                                  "uncompressed")
+            return error_response(
+                415,
+                "unsupported_encoding",
+                "Doppel cannot inspect a compressed request body; send it uncompressed",
+            )
         # Ask the provider for an uncompressed answer: a double inside compressed bytes could
         # not be restored.
         mutation = pb.HeaderMutation(set_headers=[_header("accept-encoding", "identity")])
@@ -97,12 +99,18 @@ class Exchange:
     def _on_request_body(self, msg: pb.HttpBody) -> pb.ProcessingResponse:
         assert self.codec is not None and self.session is not None
         if len(msg.body) > self.limits.max_request_bytes:
-            return error_response(413, "request_too_large",
-                                  f"request body is over {self.limits.max_request_bytes} bytes")
+            return error_response(
+                413,
+                "request_too_large",
+                f"request body is over {self.limits.max_request_bytes} bytes",
+            )
         if not msg.end_of_stream:
             # BUFFERED mode always delivers the whole body in one message.
-            return error_response(500, "unexpected_body_chunk",
-                                  "request body arrived in parts; Doppel needs it buffered")
+            return error_response(
+                500,
+                "unexpected_body_chunk",
+                "request body arrived in parts; Doppel needs it buffered",
+            )
         self.phase = Phase.RESPONSE_HEADERS
         try:
             masked = self.codec.mask_request(msg.body, self.session)
@@ -110,10 +118,10 @@ class Exchange:
             return error_response(400, "invalid_json", f"request body is not valid JSON: {exc}")
         except Exception:
             log.exception("masking failed; request blocked")
-            return error_response(500, "masking_failed",
-                                  "Doppel could not mask this request, so it was not sent")
-        log.info("request masked codec=%s entities=%s", self.codec.name,
-                 dict(self.session.counts))
+            return error_response(
+                500, "masking_failed", "Doppel could not mask this request, so it was not sent"
+            )
+        log.info("request masked codec=%s entities=%s", self.codec.name, dict(self.session.counts))
         return pb.ProcessingResponse(request_body=_body_response(masked, masked != msg.body))
 
     def _on_request_trailers(self, msg: pb.HttpTrailers) -> pb.ProcessingResponse:
@@ -143,8 +151,10 @@ class Exchange:
 
 
 def _header_dict(headers: base_pb2.HeaderMap) -> dict[str, str]:
-    return {h.key.lower(): h.raw_value.decode("latin-1") if h.raw_value else h.value
-            for h in headers.headers}
+    return {
+        h.key.lower(): h.raw_value.decode("latin-1") if h.raw_value else h.value
+        for h in headers.headers
+    }
 
 
 def _header(key: str, value: str) -> base_pb2.HeaderValueOption:
@@ -171,15 +181,18 @@ def _body_response(body: bytes, changed: bool) -> pb.BodyResponse:
 def error_response(status: int, code: str, message: str) -> pb.ProcessingResponse:
     """Stop the exchange here and answer the client with a JSON error (OpenAI's error shape,
     which the major SDKs surface as the exception message)."""
-    body = json.dumps({"error": {"type": "doppel_error", "code": code,
-                                 "message": f"Doppel: {message}"}}).encode()
+    body = json.dumps(
+        {"error": {"type": "doppel_error", "code": code, "message": f"Doppel: {message}"}}
+    ).encode()
     return pb.ProcessingResponse(
         immediate_response=pb.ImmediateResponse(
             status=http_status_pb2.HttpStatus(code=status),
-            headers=pb.HeaderMutation(set_headers=[
-                _header("content-type", "application/json"),
-                _header("x-doppel-error", code),
-            ]),
+            headers=pb.HeaderMutation(
+                set_headers=[
+                    _header("content-type", "application/json"),
+                    _header("x-doppel-error", code),
+                ]
+            ),
             body=body,
             details=f"doppel_{code}",
         )

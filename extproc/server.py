@@ -31,8 +31,10 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
         self._executor = executor
         self._limits = limits
 
-    async def Process(  # noqa: N802 - the gRPC method name
-        self, request_iterator: AsyncIterator[pb.ProcessingRequest], context: grpc.aio.ServicerContext
+    async def Process(
+        self,
+        request_iterator: AsyncIterator[pb.ProcessingRequest],
+        context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[pb.ProcessingResponse]:
         exchange = Exchange(self._engine, self._limits)
         loop = asyncio.get_running_loop()
@@ -45,24 +47,36 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
                     response = exchange.handle(request)
             except Exception as exc:
                 # Fail closed: whatever broke, the request does not leave and the client hears why.
-                log.error("exchange failed in phase %s on %s: %s", exchange.phase.value, kind,
-                          type(exc).__name__)
-                yield error_response(500, "internal_error",
-                                     "Doppel failed while processing this exchange")
+                log.error(
+                    "exchange failed in phase %s on %s: %s",
+                    exchange.phase.value,
+                    kind,
+                    type(exc).__name__,
+                )
+                yield error_response(
+                    500, "internal_error", "Doppel failed while processing this exchange"
+                )
                 return
             yield response
             if response.HasField("immediate_response"):
                 return  # Envoy has answered the client; this exchange is over
 
 
-async def serve(engine: Engine, host: str = "127.0.0.1", port: int = 50051,
-                limits: Limits | None = None, ready: asyncio.Future[int] | None = None) -> None:
+async def serve(
+    engine: Engine,
+    host: str = "127.0.0.1",
+    port: int = 50051,
+    limits: Limits | None = None,
+    ready: asyncio.Future[int] | None = None,
+) -> None:
     """Run the ext_proc server until cancelled. ``ready`` receives the bound port."""
     executor = ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="doppel")
-    server = grpc.aio.server(options=[
-        ("grpc.max_receive_message_length", GRPC_MAX_MESSAGE),
-        ("grpc.max_send_message_length", GRPC_MAX_MESSAGE),
-    ])
+    server = grpc.aio.server(
+        options=[
+            ("grpc.max_receive_message_length", GRPC_MAX_MESSAGE),
+            ("grpc.max_send_message_length", GRPC_MAX_MESSAGE),
+        ]
+    )
     pb_grpc.add_ExternalProcessorServicer_to_server(
         ExternalProcessor(engine, executor, limits or Limits()), server
     )

@@ -21,11 +21,19 @@ DOPPEL = str(Path(sys.executable).with_name("doppel"))
 TEST_KEY = "doppel-e2e-key"
 
 
-def start(args: list[str], ready_prefix: str, timeout: float = 60) -> tuple[subprocess.Popen[str], str]:
+def start(
+    args: list[str], ready_prefix: str, timeout: float = 60
+) -> tuple[subprocess.Popen[str], str]:
     """Start a doppel command; return it and the URL it prints once ready."""
     env = {**os.environ, "DOPPEL_KEY": TEST_KEY}
-    proc = subprocess.Popen([DOPPEL, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+    proc = subprocess.Popen(
+        [DOPPEL, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     while time.monotonic() < deadline:
@@ -59,14 +67,20 @@ class HTTPResult:
         return json.loads(self.body)
 
 
-def http(method: str, url: str, body: bytes | None = None,
-         headers: dict[str, str] | None = None) -> HTTPResult:
-    req = urllib.request.Request(url, data=body, method=method,
-                                 headers={"content-type": "application/json", **(headers or {})})
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> HTTPResult:
+    req = urllib.request.Request(
+        url,
+        data=body,
+        method=method,
+        headers={"content-type": "application/json", **(headers or {})},
+    )
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - loopback only
-            return HTTPResult(resp.status, {k.lower(): v for k, v in resp.headers.items()},
-                              resp.read())
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return HTTPResult(
+                resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read()
+            )
     except urllib.error.HTTPError as err:
         return HTTPResult(err.code, {k.lower(): v for k, v in err.headers.items()}, err.read())
 
@@ -87,8 +101,9 @@ class Stack:
 def stack() -> Iterator[Stack]:
     provider, provider_url = start(["echo-provider", "--port", "0"], "echo provider listening")
     try:
-        gateway, gateway_url = start(["gateway", "--upstream", provider_url, "--port", "0"],
-                                     "Doppel gateway listening")
+        gateway, gateway_url = start(
+            ["gateway", "--upstream", provider_url, "--port", "0"], "Doppel gateway listening"
+        )
         try:
             yield Stack(gateway_url, provider_url)
         finally:

@@ -15,13 +15,17 @@ ENV = {**os.environ, "DOPPEL_KEY": TEST_KEY}
 
 
 def run(args: list[str], stdin: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([DOPPEL, *args], input=stdin, capture_output=True, text=True,
-                          env=ENV, timeout=120)
+    return subprocess.run(
+        [DOPPEL, *args], input=stdin, capture_output=True, text=True, env=ENV, timeout=120
+    )
 
 
 def test_detect_reads_and_writes_json_lines_in_order() -> None:
-    texts = ["mail jane.doe@acme-corp.com today", "nothing personal here",
-             "card 4111 1111 1111 1111 and ip 203.0.113.77"]
+    texts = [
+        "mail jane.doe@acme-corp.com today",
+        "nothing personal here",
+        "card 4539 1488 0343 6467 and ip 203.0.113.77",
+    ]
     lines = "".join(json.dumps({"text": t}) + "\n" for t in texts) * 300
     result = run(["detect"], lines)
     assert result.returncode == 0, result.stderr
@@ -34,7 +38,7 @@ def test_detect_reads_and_writes_json_lines_in_order() -> None:
     assert second == {"entities": []}
     assert {e["type"] for e in third["entities"]} == {"CREDIT_CARD", "IP_ADDRESS"}
     for e in third["entities"]:
-        assert texts[2][e["start"]:e["end"]] in ("4111 1111 1111 1111", "203.0.113.77")
+        assert texts[2][e["start"] : e["end"]] in ("4539 1488 0343 6467", "203.0.113.77")
     assert out[3:6] == out[:3]
 
 
@@ -51,6 +55,7 @@ def test_mask_replaces_personal_data_and_nothing_else() -> None:
     assert result.returncode == 0
     assert "jane.doe@acme-corp.com" not in result.stdout
     assert result.stdout.startswith("Write to ") and result.stdout.endswith(
-        " about invoice INV-2024-0042.\n")
+        " about invoice INV-2024-0042.\n"
+    )
     assert "@" in result.stdout
     assert run(["mask"], text).stdout == result.stdout  # same key, same double

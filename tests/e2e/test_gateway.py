@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 PERSONAL = {
     "email": "jane.doe@acme-corp.com",
-    "card": "4111 1111 1111 1111",
+    "card": "4539 1488 0343 6467",
     "iban": "DE89 3704 0044 0532 0130 00",
     "ip": "203.0.113.77",
 }
@@ -23,9 +23,16 @@ PROMPT = (
 
 
 def chat(text: str) -> bytes:
-    return json.dumps({"model": "gpt-4o-mini", "temperature": 0.2,
-                       "messages": [{"role": "system", "content": "You are terse."},
-                                    {"role": "user", "content": text}]}).encode()
+    return json.dumps(
+        {
+            "model": "gpt-4o-mini",
+            "temperature": 0.2,
+            "messages": [
+                {"role": "system", "content": "You are terse."},
+                {"role": "user", "content": text},
+            ],
+        }
+    ).encode()
 
 
 def test_provider_never_sees_personal_data_and_client_gets_it_back(stack: Stack) -> None:
@@ -54,8 +61,11 @@ def test_same_original_gets_the_same_double_across_requests(stack: Stack) -> Non
 
 def test_unparsable_json_is_blocked_and_never_sent(stack: Stack) -> None:
     stack.reset()
-    result = http("POST", stack.gateway + "/v1/chat/completions",
-                  b'{"messages": [{"role": "user", "content": "' + PERSONAL["email"].encode())
+    result = http(
+        "POST",
+        stack.gateway + "/v1/chat/completions",
+        b'{"messages": [{"role": "user", "content": "' + PERSONAL["email"].encode(),
+    )
     assert result.status == 400
     error = result.json()["error"]
     assert error["code"] == "invalid_json"

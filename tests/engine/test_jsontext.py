@@ -9,8 +9,14 @@ from hypothesis import strategies as st
 from engine.codecs.jsontext import JSONTextError, iter_strings, splice
 
 _JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -48,7 +54,9 @@ def test_untouched_bytes_stay_as_they_were() -> None:
     assert out == '{"n": 1.50e+3, "t":"th\\u00e9",\n "x" : [true,null, "a"]}'
 
 
-@pytest.mark.parametrize("raw", ['{"a": }', '{"a" 1}', "[1, 2", '"abc', "{} x", '{"a": tru}', "[" * 500])
+@pytest.mark.parametrize(
+    "raw", ['{"a": }', '{"a" 1}', "[1, 2", '"abc', "{} x", '{"a": tru}', "[" * 500]
+)
 def test_malformed_json_is_a_clear_error(raw: str) -> None:
     with pytest.raises(JSONTextError):
         list(iter_strings(raw))

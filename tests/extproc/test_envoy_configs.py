@@ -34,8 +34,12 @@ def test_there_are_configs() -> None:
 
 @pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
 def test_envoy_validates(path: Path) -> None:
-    result = subprocess.run([envoy_binary(), "--mode", "validate", "-c", str(path)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [envoy_binary(), "--mode", "validate", "-c", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr[-3000:] + result.stdout[-3000:]
 
 
@@ -50,4 +54,5 @@ def test_fails_closed(path: Path) -> None:
 
 def test_gateway_yaml_is_the_builders_output() -> None:
     assert (ENVOY_DIR / "gateway.yaml").read_text() == to_yaml(gateway_config()), (
-        "envoy/gateway.yaml is stale: run `doppel envoy-config > envoy/gateway.yaml`")
+        "envoy/gateway.yaml is stale: run `doppel envoy-config > envoy/gateway.yaml`"
+    )

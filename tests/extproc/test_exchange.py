@@ -13,16 +13,18 @@ from engine import Engine
 from extproc.exchange import Exchange, Limits, Phase, ProtocolError
 
 EMAIL = "jane.doe@acme-corp.com"
-CARD = "4111 1111 1111 1111"
+CARD = "4539 1488 0343 6467"
 
 
 def headers(end_of_stream: bool = False, **extra: str) -> pb.ProcessingRequest:
     items = {":method": "POST", ":path": "/v1/chat/completions", "content-type": "application/json"}
     items.update({k.replace("_", "-"): v for k, v in extra.items()})
-    hmap = base_pb2.HeaderMap(headers=[base_pb2.HeaderValue(key=k, raw_value=v.encode())
-                                       for k, v in items.items()])
-    return pb.ProcessingRequest(request_headers=pb.HttpHeaders(headers=hmap,
-                                                               end_of_stream=end_of_stream))
+    hmap = base_pb2.HeaderMap(
+        headers=[base_pb2.HeaderValue(key=k, raw_value=v.encode()) for k, v in items.items()]
+    )
+    return pb.ProcessingRequest(
+        request_headers=pb.HttpHeaders(headers=hmap, end_of_stream=end_of_stream)
+    )
 
 
 def chat(text: str) -> bytes:
@@ -30,8 +32,9 @@ def chat(text: str) -> bytes:
 
 
 def answer(text: str) -> bytes:
-    return json.dumps({"choices": [{"index": 0, "message": {"role": "assistant",
-                                                            "content": text}}]}).encode()
+    return json.dumps(
+        {"choices": [{"index": 0, "message": {"role": "assistant", "content": text}}]}
+    ).encode()
 
 
 def body(data: bytes, end: bool = True) -> pb.ProcessingRequest:
