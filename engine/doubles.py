@@ -136,21 +136,18 @@ class _Resources:
         return self.fakers[locale]
 
     def name_list(self, locale: str, kind: str) -> tuple[Sequence[str], Sequence[float] | None]:
-        """Faker's first or last names for a locale (3+ letters), with cumulative weights if any."""
+        """Faker's first or last names for a locale (3+ letters), with cumulative weights if any.
+
+        A locale without such names (or with only shorter ones) borrows en_US's.
+        """
         key = (locale, kind)
         if key not in self.names:
-            raw: Any = None
-            for provider in self.faker(locale).providers:
-                raw = getattr(provider, f"{kind}_names", None)
-                if raw:
+            pairs: list[tuple[str, float]] = []
+            for source in (locale, "en_US"):
+                pairs = _name_pairs(self.faker(source), kind)
+                if pairs:
                     break
-            if not raw:  # a locale without a person provider: borrow the default's names
-                raw = getattr(Faker("en_US")["en_US"], f"{kind}_names", ("Taylor",))
-            if isinstance(raw, dict):
-                pairs = [(n, float(w)) for n, w in raw.items() if len(n) >= 3 and n.isalpha()]
-            else:
-                pairs = [(n, 1.0) for n in dict.fromkeys(raw) if len(n) >= 3 and n.isalpha()]
-            names = [n for n, _ in pairs]
+            names = [n for n, _ in pairs] or ["Taylor"]
             weights: list[float] | None = None
             if len({w for _, w in pairs}) > 1:
                 total, weights = 0.0, []
@@ -159,6 +156,17 @@ class _Resources:
                     weights.append(total)
             self.names[key] = (names, weights)
         return self.names[key]
+
+
+def _name_pairs(fake: Faker, kind: str) -> list[tuple[str, float]]:
+    """(name, weight) for every ``first``/``last`` name of 3+ letters a Faker's providers hold."""
+    for provider in fake.providers:
+        raw = getattr(provider, f"{kind}_names", None)
+        if raw:
+            items = raw.items() if isinstance(raw, dict) else ((n, 1.0) for n in raw)
+            pairs = {n: float(w) for n, w in items if len(n) >= 3 and n.isalpha()}
+            return list(pairs.items())
+    return []
 
 
 @dataclass
@@ -780,8 +788,8 @@ def _national_id_gen(draw: Draw, original: str, subtype: str | None) -> str:
     """A value of the same scheme that passes its python-stdnum validator, in the same layout.
 
     Known schemes are built with their check digits; any other stdnum module is served by
-    class-preserving random with a search over the last character until ``is_valid``; an unknown
-    or missing subtype, or a value of unexpected length, falls back to class-preserving random.
+    ``_stdnum_search``; an unknown or missing subtype, or a value of unexpected length, falls
+    back to class-preserving random.
     """
     rng = draw.rng
     old = _compact(original)
@@ -793,15 +801,38 @@ def _national_id_gen(draw: Draw, original: str, subtype: str | None) -> str:
             return _fill(original, new)
         return _scramble(rng, original)
     module = _stdnum_module(key) if key else None
-    if module is None or not old:
-        return _scramble(rng, original)
-    last_alphabet = _DIGITS if old[-1].isdigit() else _UPPER
-    for _ in range(24):
-        body = _scramble(rng, old[:-1])
-        for last in last_alphabet:
-            if module.is_valid(body + last):
-                return _fill(original, body + last)
-    return _scramble(rng, original)
+    found = _stdnum_search(rng, module, old) if module is not None and old else None
+    return _fill(original, found) if found else _scramble(rng, original)
+
+
+def _stdnum_search(rng: random.Random, module: Any, old: str) -> str | None:
+    """Class-preserving random body, then every value of the last one or two characters.
+
+    Schemes with a fixed prefix (``ch.ssn``'s 756) or an embedded date (``be.nn``) rarely pass
+    with a fully random body, so later rounds keep a growing share of the original's leading
+    characters. Bounded to about 2,000 ``is_valid`` calls; None when nothing passed.
+    """
+    budget = 2000
+    n = len(old)
+    for keep in (0, n // 4, n // 2, (2 * n) // 3):
+        for _ in range(4):
+            for tail in (1, 2):
+                if n - tail <= keep:
+                    continue
+                body = old[:keep] + _scramble(rng, old[keep : n - tail])
+                alphabets = [_DIGITS if c.isdigit() else _UPPER for c in old[n - tail :]]
+                endings = (
+                    alphabets[0]
+                    if tail == 1
+                    else [a + b for a in alphabets[0] for b in alphabets[1]]
+                )
+                for ending in endings:
+                    budget -= 1
+                    if module.is_valid(body + ending) and body + ending != old:
+                        return body + ending
+                    if budget <= 0:
+                        return None
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -831,9 +862,9 @@ def _ip_gen(draw: Draw, original: str, subtype: str | None) -> str:
     """Same family and class: a private address stays in its block, a public one stays public.
 
     IPv6 keeps its zero groups and the hex-digit count of every other group, so the compressed
-    text has the same shape; a ``/prefix`` or ``%zone`` suffix is kept.
+    text has the same shape; a ``/prefix`` or ``%zone`` suffix is kept; an IPv4-mapped IPv6
+    address maps an IPv4 double.
     """
-    rng = draw.rng
     text = original.strip()
     core, sep, suffix = text, "", ""
     for mark in ("/", "%"):
@@ -844,33 +875,50 @@ def _ip_gen(draw: Draw, original: str, subtype: str | None) -> str:
     try:
         addr = ipaddress.ip_address(core)
     except ValueError:
-        return _scramble(rng, original, "abcdef")
+        return _scramble(draw.rng, original, "abcdef")
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        v4 = _ip_double(draw.rng, addr.ipv4_mapped)
+        if v4 is None:
+            return _scramble(draw.rng, original, "abcdef")
+        head = core[: core.rfind(":") + 1] if "." in core else ""
+        out = head + str(v4) if head else str(ipaddress.IPv6Address("::ffff:" + str(v4)))
+    else:
+        new = _ip_double(draw.rng, addr)
+        if new is None:
+            return _scramble(draw.rng, original, "abcdef")
+        if new.version == 6 and core.count(":") == 7 and "::" not in core:
+            out = new.exploded
+        else:
+            out = str(new)
+    out = out.upper() if any(c in "ABCDEF" for c in core) else out
+    return out + (sep + suffix if sep else "")
+
+
+def _ip_double(
+    rng: random.Random, addr: ipaddress.IPv4Address | ipaddress.IPv6Address
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Another address of the same block (or another global one); None after 64 tries."""
     block = _ip_block(addr)
     bits = addr.max_prefixlen
     prefix = block.prefixlen if block else 0
     base = int(block.network_address) if block else 0
     value = int(addr)
-    for _ in range(64):
+    for tries in range(64):
         if addr.version == 4:
             new_int = base | rng.getrandbits(bits - prefix) if prefix < bits else value
             if new_int & 0xFF in (0, 255):
                 continue
-        else:
+        elif tries < 32:
             new_int = _ipv6_shaped(rng, value, prefix, public=block is None)
-        new = ipaddress.ip_address(new_int)
+        else:  # the shape admits no other value (``::``, ``::1``): any address in the block
+            new_int = base | rng.getrandbits(bits - prefix)
+        new = type(addr)(new_int)
         if new_int == value:
             continue
         if block is None and (not new.is_global or new.is_multicast or _ip_block(new)):
             continue
-        break
-    else:
-        return _scramble(rng, original, "abcdef")
-    if addr.version == 6:
-        out = new.exploded if core.count(":") == 7 and "::" not in core else str(new)
-        out = out.upper() if any(c.isupper() for c in core) else out
-    else:
-        out = str(new)
-    return out + (sep + suffix if sep else "")
+        return new
+    return None
 
 
 def _ipv6_shaped(rng: random.Random, value: int, prefix: int, public: bool) -> int:
