@@ -1066,7 +1066,8 @@ def _render_date(date: dt.date, layout: _DateLayout) -> str:
             tokens[i] = f"{value:02d}" if len(old) == 2 or value >= 10 else str(value)
         elif role == "Mname":
             name = _MONTHS[date.month - 1]
-            name = name[: len(old)] if len(old) <= 4 and len(old) < len(name) else name
+            if len(old) == 3 or old.lower() == "sept":  # abbreviated ("Mar", "Sept")
+                name = name[:3]
             if old.isupper():
                 name = name.upper()
             elif old[0].isupper():

@@ -693,6 +693,8 @@ def test_date_of_birth_keeps_padding_and_ordinals(pz: Pseudonymizer) -> None:
         assert re.fullmatch(r"[A-Z][a-z]{2} \d{1,2}(st|nd|rd|th), \d{4}", out), out
         out = pz.double(T.DATE_OF_BIRTH, "3/4/1985", attempt=attempt)
         assert re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", out), out
+        out = pz.double(T.DATE_OF_BIRTH, "June 5, 1990", attempt=attempt)
+        assert dt.datetime.strptime(out, "%B %d, %Y"), out  # a full month name stays full
 
 
 @pytest.mark.parametrize("value", ["42", "9", "100", "37 years old"])
