@@ -32,6 +32,7 @@ from stdnum import luhn, verhoeff
 from stdnum.es import ccc as es_ccc
 from stdnum.es import dni as es_dni
 from stdnum.es import nie as es_nie
+from stdnum.exceptions import ValidationError
 from stdnum.fr import nir as fr_nir
 from stdnum.iso7064 import mod_11_10, mod_97_10
 from stdnum.it import codicefiscale as it_cf
@@ -124,7 +125,6 @@ def normalize(entity_type: str, original: str) -> str:
 class _Resources:
     """Slow-to-build things shared by all calls of one Pseudonymizer: Fakers, name lists."""
 
-    default_locale: str
     fakers: dict[str, Faker] = field(default_factory=dict)
     names: dict[tuple[str, str], tuple[Sequence[str], Sequence[float] | None]] = field(
         default_factory=dict
@@ -738,7 +738,7 @@ def _us_ein(rng: random.Random, old: str) -> str:
         value = f"{rng.randint(1, 99):02d}" + _digits(rng, 7)
         try:
             us_ein.get_campus(value)
-        except Exception:  # stdnum raises InvalidComponent for an unassigned prefix
+        except ValidationError:  # an unassigned prefix
             continue
         return value
 
@@ -1296,7 +1296,7 @@ class Pseudonymizer:
             raise ValueError("pseudonymizer key must not be empty")
         self._key = bytes(key)
         self._locale = locale if locale in AVAILABLE_LOCALES else "en_US"
-        self._resources = _Resources(self._locale)
+        self._resources = _Resources()
         self._lock = threading.Lock()
 
     def seed(self, entity_type: str, original: str, attempt: int = 0) -> bytes:
