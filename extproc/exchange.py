@@ -7,8 +7,10 @@ Envoy sends them::
     REQUEST_HEADERS ─▶ REQUEST_BODY ─▶ RESPONSE_HEADERS ─▶ RESPONSE_BODY ─▶ DONE
           └────────(no body)───────────▲          └──(no body)──────────────▲
 
-Everything that goes wrong on the way out is fail-closed: the answer is an
-``ImmediateResponse`` with a JSON error, and the request never reaches the provider.
+Request bodies arrive BUFFERED (whole). JSON answers stay BUFFERED; a ``text/event-stream``
+answer is switched to STREAMED with ``mode_override`` and restored event by event. Everything
+that goes wrong on the way out is fail-closed: the answer is an ``ImmediateResponse`` with a
+JSON error, and the request never reaches the provider.
 """
 
 from __future__ import annotations
@@ -19,14 +21,18 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from envoy.config.core.v3 import base_pb2
+from envoy.extensions.filters.http.ext_proc.v3 import processing_mode_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as pb
 from envoy.type.v3 import http_status_pb2
 
-from engine.codecs import Codec, JSONTextError, codec_for
+from engine.codecs import GENERIC, Codec, JSONTextError, SSEStream, codec_for
 from engine.masking import Engine, MaskSession
 from engine.restore import Restorer
+from extproc.encoding import Decoder, UnsupportedEncoding, decoder_for
 
 log = logging.getLogger(__name__)
+
+STREAMED = processing_mode_pb2.ProcessingMode.STREAMED
 
 
 class Phase(Enum):
@@ -37,7 +43,8 @@ class Phase(Enum):
     DONE = "done"
 
 
-# What each phase may receive, and the phase that follows.
+# What each phase may receive. Envoy may send the response before the request body is done
+# (an upstream that answers early), and trailers of either side when they exist.
 _ALLOWED: dict[Phase, frozenset[str]] = {
     Phase.REQUEST_HEADERS: frozenset({"request_headers"}),
     Phase.REQUEST_BODY: frozenset({"request_body", "request_trailers", "response_headers"}),
@@ -51,10 +58,15 @@ class ProtocolError(Exception):
     """Envoy sent a message this exchange cannot take in its current phase."""
 
 
+class InvalidJSON(Enum):
+    MASK_AS_TEXT = "mask_as_text"  # a JSON API whose body does not parse: mask it as text
+    REJECT = "reject"  # ... or answer 400 and send nothing
+
+
 @dataclass(frozen=True)
-class Limits:
+class ExchangeConfig:
     max_request_bytes: int = 8 * 1024 * 1024
-    max_response_bytes: int = 32 * 1024 * 1024
+    invalid_json: InvalidJSON = InvalidJSON.MASK_AS_TEXT
 
 
 @dataclass
@@ -62,12 +74,15 @@ class Exchange:
     """State of one exchange; feed it every ``ProcessingRequest`` of the stream in order."""
 
     engine: Engine
-    limits: Limits = field(default_factory=Limits)
+    config: ExchangeConfig = field(default_factory=ExchangeConfig)
     phase: Phase = Phase.REQUEST_HEADERS
-    path: str = ""
-    codec: Codec | None = None
+    codec: Codec = GENERIC
     session: MaskSession | None = None
+    content_type: str = ""
     _restorer: Restorer | None = None
+    _stream: SSEStream | None = None
+    _decoder: Decoder | None = None
+    _response_codec: Codec = GENERIC
 
     def handle(self, request: pb.ProcessingRequest) -> pb.ProcessingResponse:
         kind = request.WhichOneof("request")
@@ -75,54 +90,82 @@ class Exchange:
             raise ProtocolError(f"{kind} not expected in phase {self.phase.value}")
         return getattr(self, "_on_" + kind)(getattr(request, kind))
 
+    @property
+    def restorer(self) -> Restorer:
+        if self._restorer is None:
+            self._restorer = (self.session or self.engine.session()).restorer()
+        return self._restorer
+
     # -- request ---------------------------------------------------------------------------
 
     def _on_request_headers(self, msg: pb.HttpHeaders) -> pb.ProcessingResponse:
-        headers = _header_dict(msg.headers)
-        self.path = headers.get(":path", "/")
-        self.codec = codec_for(self.path)
+        headers = header_dict(msg.headers)
+        self.codec = codec_for(headers.get(":path", "/"))
+        self.content_type = _media_type(headers.get("content-type", ""))
         self.session = self.engine.session()
         self.phase = Phase.RESPONSE_HEADERS if msg.end_of_stream else Phase.REQUEST_BODY
         if headers.get("content-encoding", "identity").lower() != "identity":
             return error_response(
                 415,
                 "unsupported_encoding",
-                "Doppel cannot inspect a compressed request body; send it uncompressed",
+                "a compressed request body cannot be inspected; send it uncompressed",
             )
-        # Ask the provider for an uncompressed answer: a double inside compressed bytes could
-        # not be restored.
-        mutation = pb.HeaderMutation(set_headers=[_header("accept-encoding", "identity")])
+        # Ask for an uncompressed answer: a double inside compressed bytes cannot be restored.
+        mutation = pb.HeaderMutation(set_headers=[header("accept-encoding", "identity")])
         return pb.ProcessingResponse(
             request_headers=pb.HeadersResponse(response=pb.CommonResponse(header_mutation=mutation))
         )
 
     def _on_request_body(self, msg: pb.HttpBody) -> pb.ProcessingResponse:
-        assert self.codec is not None and self.session is not None
-        if len(msg.body) > self.limits.max_request_bytes:
+        assert self.session is not None
+        if len(msg.body) > self.config.max_request_bytes:
             return error_response(
                 413,
                 "request_too_large",
-                f"request body is over {self.limits.max_request_bytes} bytes",
+                f"request body is over {self.config.max_request_bytes} bytes",
             )
         if not msg.end_of_stream:
-            # BUFFERED mode always delivers the whole body in one message.
             return error_response(
                 500,
                 "unexpected_body_chunk",
                 "request body arrived in parts; Doppel needs it buffered",
             )
         self.phase = Phase.RESPONSE_HEADERS
+        if not msg.body:
+            return pb.ProcessingResponse(request_body=pb.BodyResponse())
         try:
-            masked = self.codec.mask_request(msg.body, self.session)
-        except JSONTextError as exc:
-            return error_response(400, "invalid_json", f"request body is not valid JSON: {exc}")
-        except Exception:
-            log.exception("masking failed; request blocked")
+            masked = self._mask(msg.body)
+        except _Refused as refusal:
+            return refusal.response
+        except Exception as exc:
+            log.error("masking failed (%s); request blocked", type(exc).__name__)
             return error_response(
-                500, "masking_failed", "Doppel could not mask this request, so it was not sent"
+                500, "masking_failed", "could not mask this request, so it was not sent"
             )
         log.info("request masked codec=%s entities=%s", self.codec.name, dict(self.session.counts))
-        return pb.ProcessingResponse(request_body=_body_response(masked, masked != msg.body))
+        return pb.ProcessingResponse(request_body=body_response(masked, masked != msg.body))
+
+    def _mask(self, body: bytes) -> bytes:
+        assert self.session is not None
+        kind = self.content_type
+        if kind.startswith("text/"):
+            return self.session.mask(_utf8(body)).encode()
+        if kind and kind != "application/json" and not kind.endswith("+json"):
+            raise _Refused(
+                error_response(
+                    415,
+                    "unsupported_media_type",
+                    f"cannot inspect a {kind} body for personal data, so it was not sent",
+                )
+            )
+        try:
+            return self.codec.mask_request(body, self.session)
+        except JSONTextError as exc:
+            if self.config.invalid_json is InvalidJSON.MASK_AS_TEXT:
+                return self.session.mask(_utf8(body)).encode()
+            raise _Refused(
+                error_response(400, "invalid_json", f"request body is not valid JSON: {exc}")
+            ) from None
 
     def _on_request_trailers(self, msg: pb.HttpTrailers) -> pb.ProcessingResponse:
         return pb.ProcessingResponse(request_trailers=pb.TrailersResponse())
@@ -130,48 +173,98 @@ class Exchange:
     # -- response --------------------------------------------------------------------------
 
     def _on_response_headers(self, msg: pb.HttpHeaders) -> pb.ProcessingResponse:
+        headers = header_dict(msg.headers)
         self.phase = Phase.DONE if msg.end_of_stream else Phase.RESPONSE_BODY
-        return pb.ProcessingResponse(response_headers=pb.HeadersResponse())
+        status = headers.get(":status", "200")
+        # Error bodies echo input in shapes of their own: restore every string in them.
+        self._response_codec = self.codec if status.startswith("2") else GENERIC
+        mutation = pb.HeaderMutation()
+        try:
+            self._decoder = decoder_for(headers.get("content-encoding", ""))
+        except UnsupportedEncoding as exc:
+            return error_response(
+                502,
+                "unsupported_encoding",
+                f"the provider answered with {exc}, which Doppel cannot decode to restore it",
+            )
+        if self._decoder is not None:
+            mutation.remove_headers.extend(["content-encoding", "content-length"])
+        response = pb.ProcessingResponse()
+        if _media_type(headers.get("content-type", "")) == "text/event-stream":
+            self._stream = self._response_codec.stream(self.restorer)
+            response.mode_override.response_body_mode = STREAMED
+            if "content-length" not in mutation.remove_headers:
+                mutation.remove_headers.append("content-length")
+        response.response_headers.response.header_mutation.CopyFrom(mutation)
+        return response
 
     def _on_response_body(self, msg: pb.HttpBody) -> pb.ProcessingResponse:
-        assert self.codec is not None and self.session is not None
-        if msg.end_of_stream:
+        end = msg.end_of_stream
+        if end:
             self.phase = Phase.DONE
-        if self._restorer is None:
-            self._restorer = self.session.restorer()
+        data = msg.body
+        if self._decoder is not None:
+            data = self._decoder.decode(data) + (self._decoder.flush() if end else b"")
+        if self._stream is not None:
+            out = self._stream.feed(data) + (self._stream.finish() if end else b"")
+            return pb.ProcessingResponse(
+                response_body=pb.BodyResponse(
+                    response=pb.CommonResponse(body_mutation=pb.BodyMutation(body=out))
+                )
+            )
         try:
-            restored = self.codec.restore_response(msg.body, self._restorer)
+            restored = self._response_codec.restore_response(data, self.restorer)
         except JSONTextError:
-            # Not the JSON the API promised (an error page, say): restore it as text.
-            restored = self._restorer.restore(msg.body.decode("utf-8", "replace")).encode()
-        return pb.ProcessingResponse(response_body=_body_response(restored, restored != msg.body))
+            # Not the JSON the API promised (an HTML error page, say): restore it as text.
+            restored = self.restorer.restore(data.decode("utf-8", "replace")).encode()
+        changed = restored != msg.body
+        return pb.ProcessingResponse(response_body=body_response(restored, changed))
 
     def _on_response_trailers(self, msg: pb.HttpTrailers) -> pb.ProcessingResponse:
         return pb.ProcessingResponse(response_trailers=pb.TrailersResponse())
 
 
-def _header_dict(headers: base_pb2.HeaderMap) -> dict[str, str]:
+class _Refused(Exception):
+    def __init__(self, response: pb.ProcessingResponse) -> None:
+        self.response = response
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _utf8(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Refused(
+            error_response(400, "invalid_body", "request body is neither JSON nor UTF-8 text")
+        ) from None
+
+
+def header_dict(headers: base_pb2.HeaderMap) -> dict[str, str]:
     return {
         h.key.lower(): h.raw_value.decode("latin-1") if h.raw_value else h.value
         for h in headers.headers
     }
 
 
-def _header(key: str, value: str) -> base_pb2.HeaderValueOption:
+def header(key: str, value: str) -> base_pb2.HeaderValueOption:
     return base_pb2.HeaderValueOption(
         header=base_pb2.HeaderValue(key=key, raw_value=value.encode("latin-1")),
         append_action=base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD,
     )
 
 
-def _body_response(body: bytes, changed: bool) -> pb.BodyResponse:
+def body_response(body: bytes, changed: bool) -> pb.BodyResponse:
+    """A buffered body reply. A body of another length needs a content-length that says so, or
+    Envoy answers 500."""
     if not changed:
         return pb.BodyResponse()
-    # A body of another length needs a content-length that says so, or Envoy answers 500.
     return pb.BodyResponse(
         response=pb.CommonResponse(
             header_mutation=pb.HeaderMutation(
-                set_headers=[_header("content-length", str(len(body)))]
+                set_headers=[header("content-length", str(len(body)))]
             ),
             body_mutation=pb.BodyMutation(body=body),
         )
@@ -189,8 +282,8 @@ def error_response(status: int, code: str, message: str) -> pb.ProcessingRespons
             status=http_status_pb2.HttpStatus(code=status),
             headers=pb.HeaderMutation(
                 set_headers=[
-                    _header("content-type", "application/json"),
-                    _header("x-doppel-error", code),
+                    header("content-type", "application/json"),
+                    header("x-doppel-error", code),
                 ]
             ),
             body=body,

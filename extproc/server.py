@@ -17,7 +17,7 @@ from envoy.service.ext_proc.v3 import external_processor_pb2 as pb
 from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as pb_grpc
 
 from engine.masking import Engine
-from extproc.exchange import Exchange, Limits, error_response
+from extproc.exchange import Exchange, ExchangeConfig, error_response
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +26,19 @@ GRPC_MAX_MESSAGE = 64 * 1024 * 1024
 
 
 class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
-    def __init__(self, engine: Engine, executor: ThreadPoolExecutor, limits: Limits) -> None:
+    def __init__(
+        self, engine: Engine, executor: ThreadPoolExecutor, config: ExchangeConfig
+    ) -> None:
         self._engine = engine
         self._executor = executor
-        self._limits = limits
+        self._config = config
 
     async def Process(
         self,
         request_iterator: AsyncIterator[pb.ProcessingRequest],
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[pb.ProcessingResponse]:
-        exchange = Exchange(self._engine, self._limits)
+        exchange = Exchange(self._engine, self._config)
         loop = asyncio.get_running_loop()
         async for request in request_iterator:
             kind = request.WhichOneof("request")
@@ -66,7 +68,7 @@ async def serve(
     engine: Engine,
     host: str = "127.0.0.1",
     port: int = 50051,
-    limits: Limits | None = None,
+    config: ExchangeConfig | None = None,
     ready: asyncio.Future[int] | None = None,
 ) -> None:
     """Run the ext_proc server until cancelled. ``ready`` receives the bound port."""
@@ -78,7 +80,7 @@ async def serve(
         ]
     )
     pb_grpc.add_ExternalProcessorServicer_to_server(
-        ExternalProcessor(engine, executor, limits or Limits()), server
+        ExternalProcessor(engine, executor, config or ExchangeConfig()), server
     )
     bound = server.add_insecure_port(f"{host}:{port}")
     if bound == 0:

@@ -8,10 +8,19 @@ from dataclasses import dataclass
 
 from engine.codecs.fields import Field, Kind, edit_strings, field_for, fields
 from engine.codecs.jsontext import JSONTextError, StringValue
+from engine.codecs.sse import (
+    Rules,
+    SSEStream,
+    anthropic_rules,
+    gemini_rules,
+    openai_chat_rules,
+    openai_responses_rules,
+    whole_events_rules,
+)
 from engine.masking import MaskSession
 from engine.restore import Restorer
 
-__all__ = ["Codec", "JSONTextError", "codec_for"]
+__all__ = ["GENERIC", "Codec", "JSONTextError", "SSEStream", "codec_for"]
 
 # Keys whose string values are structure, not text, in JSON of unknown APIs.
 STRUCTURAL_KEYS = frozenset(
@@ -53,6 +62,7 @@ class Codec:
     name: str
     request_fields: tuple[Field, ...] | None
     response_fields: tuple[Field, ...] | None
+    stream_rules: Rules = whole_events_rules
 
     def _select(self, table: tuple[Field, ...] | None):  # type: ignore[no-untyped-def]
         def select(sv: StringValue) -> Kind | None:
@@ -79,6 +89,10 @@ class Codec:
         )
         return body if restored is raw else restored.encode()
 
+    def stream(self, restorer: Restorer) -> SSEStream:
+        """A restorer for this API's ``text/event-stream`` answer."""
+        return SSEStream(self.stream_rules, restorer)
+
 
 def decode(body: bytes) -> str:
     try:
@@ -104,6 +118,7 @@ OPENAI_CHAT = Codec(
             "choices.*.message.function_call.arguments",
         ],
     ),
+    openai_chat_rules,
 )
 OPENAI_RESPONSES = Codec(
     "openai.responses",
@@ -123,9 +138,13 @@ OPENAI_RESPONSES = Codec(
         "output_text",
         json=["output.*.arguments"],
     ),
+    openai_responses_rules,
 )
 OPENAI_COMPLETIONS = Codec(
-    "openai.completions", fields("prompt", "prompt.*", "suffix"), fields("choices.*.text")
+    "openai.completions",
+    fields("prompt", "prompt.*", "suffix"),
+    fields("choices.*.text"),
+    openai_chat_rules,
 )
 OPENAI_EMBEDDINGS = Codec("openai.embeddings", fields("input", "input.*"), ())
 ANTHROPIC_MESSAGES = Codec(
@@ -140,6 +159,7 @@ ANTHROPIC_MESSAGES = Codec(
         "messages.*.content.*.content.*.text",
     ),
     fields("content.*.text", "content.*.input.**"),
+    anthropic_rules,
 )
 GEMINI = Codec(
     "gemini.generate",
@@ -155,6 +175,7 @@ GEMINI = Codec(
     fields(
         "candidates.*.content.parts.*.text", "candidates.*.content.parts.*.functionCall.args.**"
     ),
+    gemini_rules,
 )
 GENERIC = Codec("generic", None, None)
 

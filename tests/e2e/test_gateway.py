@@ -59,16 +59,22 @@ def test_same_original_gets_the_same_double_across_requests(stack: Stack) -> Non
     assert first == second
 
 
-def test_unparsable_json_is_blocked_and_never_sent(stack: Stack) -> None:
+def test_unparsable_json_is_masked_as_text(stack: Stack) -> None:
     stack.reset()
-    result = http(
-        "POST",
-        stack.gateway + "/v1/chat/completions",
-        b'{"messages": [{"role": "user", "content": "' + PERSONAL["email"].encode(),
-    )
+    raw = b'{"messages": [{"role": "user", "content": "' + PERSONAL["email"].encode()
+    result = http("POST", stack.gateway + "/v1/chat/completions", raw)
+    assert result.status == 400  # the provider's answer: not JSON
+    (received,) = stack.received()
+    assert PERSONAL["email"] not in received
+    assert received.startswith('{"messages": [{"role": "user", "content": "')
+
+
+def test_body_that_cannot_be_inspected_is_blocked_and_never_sent(stack: Stack) -> None:
+    stack.reset()
+    result = http("POST", stack.gateway + "/v1/chat/completions", b"\xff\xfe\x00binary")
     assert result.status == 400
-    error = result.json()["error"]
-    assert error["code"] == "invalid_json"
+    assert result.headers["x-doppel-error"] == "invalid_body"
+    assert result.json()["error"]["type"] == "doppel_error"
     assert stack.received() == []
 
 

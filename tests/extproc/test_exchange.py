@@ -10,7 +10,14 @@ from envoy.config.core.v3 import base_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as pb
 
 from engine import Engine
-from extproc.exchange import Exchange, Limits, Phase, ProtocolError
+from extproc.exchange import (
+    STREAMED,
+    Exchange,
+    ExchangeConfig,
+    InvalidJSON,
+    Phase,
+    ProtocolError,
+)
 
 EMAIL = "jane.doe@acme-corp.com"
 CARD = "4539 1488 0343 6467"
@@ -88,9 +95,19 @@ def test_request_without_body_goes_straight_to_the_response(engine: Engine) -> N
     assert out.HasField("response_body")
 
 
-@pytest.mark.parametrize("raw", [b'{"messages": [', b"\xff\xfe not utf-8", b'{"a": 1} trailing'])
-def test_unparsable_body_is_blocked_with_a_json_error(engine: Engine, raw: bytes) -> None:
+def test_unparsable_json_is_masked_as_text_by_default(engine: Engine) -> None:
     ex = Exchange(engine)
+    ex.handle(headers())
+    raw = b'{"messages": [{"role": "user", "content": "mail ' + EMAIL.encode()
+    out = ex.handle(body(raw))
+    sent = out.request_body.response.body_mutation.body
+    assert sent.startswith(b'{"messages": [{"role": "user", "content": "mail ')
+    assert EMAIL.encode() not in sent
+
+
+@pytest.mark.parametrize("raw", [b'{"messages": [', b'{"a": 1} trailing'])
+def test_unparsable_json_can_be_rejected(engine: Engine, raw: bytes) -> None:
+    ex = Exchange(engine, ExchangeConfig(invalid_json=InvalidJSON.REJECT))
     ex.handle(headers())
     out = ex.handle(body(raw))
     assert out.immediate_response.status.code == 400
@@ -98,8 +115,30 @@ def test_unparsable_body_is_blocked_with_a_json_error(engine: Engine, raw: bytes
     assert error["code"] == "invalid_json" and "Doppel" in error["message"]
 
 
+def test_body_that_is_not_text_is_blocked(engine: Engine) -> None:
+    ex = Exchange(engine)
+    ex.handle(headers())
+    out = ex.handle(body(b"\xff\xfe\x00 not utf-8"))
+    assert out.immediate_response.status.code == 400
+
+
+def test_plain_text_body_is_masked_as_text(engine: Engine) -> None:
+    ex = Exchange(engine)
+    ex.handle(headers(content_type="text/plain; charset=utf-8"))
+    out = ex.handle(body(f"hello {EMAIL}".encode()))
+    sent = out.request_body.response.body_mutation.body
+    assert sent.startswith(b"hello ") and EMAIL.encode() not in sent
+
+
+def test_opaque_media_type_is_blocked(engine: Engine) -> None:
+    ex = Exchange(engine)
+    ex.handle(headers(content_type="multipart/form-data; boundary=x"))
+    out = ex.handle(body(b"--x\r\n" + EMAIL.encode()))
+    assert out.immediate_response.status.code == 415
+
+
 def test_body_over_the_limit_is_blocked(engine: Engine) -> None:
-    ex = Exchange(engine, Limits(max_request_bytes=100))
+    ex = Exchange(engine, ExchangeConfig(max_request_bytes=100))
     ex.handle(headers())
     out = ex.handle(body(chat("x" * 200)))
     assert out.immediate_response.status.code == 413
@@ -140,3 +179,94 @@ def test_masking_failure_is_fail_closed(engine: Engine) -> None:
     out = ex.handle(body(chat(EMAIL)))
     assert out.immediate_response.status.code == 500
     assert EMAIL.encode() not in out.immediate_response.body
+
+
+def response_headers_with(**items: str) -> pb.ProcessingRequest:
+    hmap = base_pb2.HeaderMap(
+        headers=[
+            base_pb2.HeaderValue(key=k.replace("_", "-"), raw_value=v.encode())
+            for k, v in items.items()
+        ]
+    )
+    return pb.ProcessingRequest(response_headers=pb.HttpHeaders(headers=hmap))
+
+
+def chunk(data: bytes, end: bool = False) -> pb.ProcessingRequest:
+    return pb.ProcessingRequest(response_body=pb.HttpBody(body=data, end_of_stream=end))
+
+
+def openai_sse(text: str, size: int = 3) -> bytes:
+    events = [
+        {"id": "c", "choices": [{"index": 0, "delta": {"content": text[i : i + size]}}]}
+        for i in range(0, len(text), size)
+    ]
+    events.append({"id": "c", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+    return b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events) + (
+        b"data: [DONE]\n\n"
+    )
+
+
+def test_event_stream_is_streamed_and_split_doubles_are_restored(engine: Engine) -> None:
+    prompt = f"Mail {EMAIL}, card {CARD}. Grüße ✓"
+    ex = Exchange(engine)
+    ex.handle(headers())
+    sent = ex.handle(body(chat(prompt))).request_body.response.body_mutation.body
+    masked = json.loads(sent)["messages"][0]["content"]
+
+    out = ex.handle(
+        response_headers_with(
+            **{":status": "200", "content-type": "text/event-stream", "content_length": "999"}
+        )
+    )
+    assert out.mode_override.response_body_mode == STREAMED
+    assert "content-length" in out.response_headers.response.header_mutation.remove_headers
+
+    stream = openai_sse(masked)
+    pieces = [stream[i : i + 7] for i in range(0, len(stream), 7)]  # splits UTF-8 and events
+    received = b""
+    for i, piece in enumerate(pieces):
+        reply = ex.handle(chunk(piece, end=i == len(pieces) - 1))
+        received += reply.response_body.response.body_mutation.body
+    events = [e for e in received.decode().split("\n\n") if e]
+    assert events[-1] == "data: [DONE]"
+    text = "".join(json.loads(e[6:])["choices"][0]["delta"].get("content", "") for e in events[:-1])
+    assert text == prompt
+    assert ex.phase is Phase.DONE
+
+
+def test_compressed_answer_is_decoded_before_restoring(engine: Engine) -> None:
+    import gzip
+
+    ex = Exchange(engine)
+    ex.handle(headers())
+    sent = ex.handle(body(chat(f"Mail {EMAIL}"))).request_body.response.body_mutation.body
+    masked = json.loads(sent)["messages"][0]["content"]
+    out = ex.handle(
+        response_headers_with(
+            **{":status": "200", "content-type": "application/json", "content-encoding": "gzip"}
+        )
+    )
+    removed = out.response_headers.response.header_mutation.remove_headers
+    assert "content-encoding" in removed
+    reply = ex.handle(response_body(gzip.compress(answer(masked))))
+    restored = json.loads(reply.response_body.response.body_mutation.body)
+    assert restored["choices"][0]["message"]["content"] == f"Mail {EMAIL}"
+
+
+def test_unknown_answer_encoding_is_an_error_not_doubles(engine: Engine) -> None:
+    ex = Exchange(engine)
+    ex.handle(headers(end_of_stream=True))
+    out = ex.handle(response_headers_with(**{":status": "200", "content-encoding": "zstd"}))
+    assert out.immediate_response.status.code == 502
+
+
+def test_error_answers_are_restored_in_every_string(engine: Engine) -> None:
+    ex = Exchange(engine)
+    ex.handle(headers())
+    sent = ex.handle(body(chat(f"Mail {EMAIL}"))).request_body.response.body_mutation.body
+    masked = json.loads(sent)["messages"][0]["content"]
+    ex.handle(response_headers_with(**{":status": "400", "content-type": "application/json"}))
+    error = json.dumps({"error": {"message": f"bad input: {masked}"}}).encode()
+    reply = ex.handle(response_body(error))
+    restored = json.loads(reply.response_body.response.body_mutation.body)
+    assert restored["error"]["message"] == f"bad input: Mail {EMAIL}"
