@@ -3,10 +3,12 @@ that the restoring half is built from."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import secrets
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -48,6 +50,41 @@ def key_from_env() -> bytes:
     return secrets.token_bytes(32)
 
 
+class _DetectionCache:
+    """Bounded LRU of detection results keyed by a digest of the text.
+
+    Chat APIs resend the whole conversation every turn; with this, turn N only pays for the
+    text turn N added. Keys are digests, values offsets: the cache holds no text.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[bytes, list[Span]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: bytes) -> list[Span] | None:
+        with self._lock:
+            spans = self._items.get(key)
+            if spans is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return spans
+
+    def put(self, key: bytes, spans: list[Span]) -> None:
+        with self._lock:
+            self._items[key] = spans
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+MIN_CACHED_CHARS = 64  # below this, detecting again is about as cheap as hashing
+
+
 @dataclass
 class Engine:
     """Detectors plus a pseudonymizer. Safe to share; one :class:`MaskSession` per exchange."""
@@ -55,8 +92,24 @@ class Engine:
     detectors: Sequence[Detector]
     pseudonymizer: DoubleMaker
     placeholder_types: frozenset[str] = frozenset()
+    cache_size: int = 4096
+    _cache: _DetectionCache = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._cache = _DetectionCache(self.cache_size)
 
     def detect(self, text: str) -> list[Span]:
+        """Non-overlapping spans of personal data in ``text``, sorted by start."""
+        if len(text) < MIN_CACHED_CHARS or self.cache_size <= 0:
+            return self._detect(text)
+        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        spans = self._cache.get(key)
+        if spans is None:
+            spans = self._detect(text)
+            self._cache.put(key, spans)
+        return spans
+
+    def _detect(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for detector in self.detectors:
             spans.extend(detector.detect(text))
@@ -117,6 +170,20 @@ class MaskSession:
         self._double_of[key] = double
         self._original_of[double] = key
         return double
+
+    def _derived_double(self, span: Span, original: str, originals: set[str]) -> str | None:
+        """A keyed double that is no original and no other double of this exchange; None when
+        the type has none (a value without letters or digits): a placeholder is used then."""
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                double = self.engine.pseudonymizer.double(
+                    span.type, original, span.subtype, attempt
+                )
+            except ValueError:  # engine.doubles.DoubleError
+                return None
+            if double not in originals and double not in self._original_of:
+                return double
+        return None
 
     def restorer(self) -> Restorer:
         return Restorer(
