@@ -17,6 +17,7 @@ def build_engine(
     phone_region: str = "US",
     locale: str = "en_US",
     placeholder_types: frozenset[str] = frozenset(),
+    cache_size: int = 4096,
 ) -> Engine:
     """The default engine: every registered detector, doubles keyed by ``key`` (else
     ``$DOPPEL_KEY``, else a random per-process key with a warning)."""
@@ -27,4 +28,5 @@ def build_engine(
         detectors=default_detectors(phone_region=phone_region),
         pseudonymizer=Pseudonymizer(key if key is not None else key_from_env(), locale=locale),
         placeholder_types=placeholder_types,
+        cache_size=cache_size,
     )

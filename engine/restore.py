@@ -123,8 +123,13 @@ class _LivePrefixes:
         self.exact: set[str] = set()
         self.caseless: set[str] = set()
         self.separators: set[str] = set()
+        self.starts: set[str] = set()  # characters a double can start with, in any case
         self.max_len = 0
         for r in replacements:
+            first = r.double[0]
+            self.starts.update({first, first.lower(), first.upper(), first.casefold()})
+            if r.match is Match.SEPARATORS:
+                self.starts.update(c for c in r.double[:2] if c.isalnum())
             d = r.double
             if r.match is Match.SEPARATORS:
                 key = _alnum_key(d)
@@ -175,9 +180,10 @@ class StreamingRestorer:
     def _safe_end(self) -> int:
         """The earliest position from which the buffer's tail could still grow into a double."""
         buf, live = self._buf, self._r._live
+        starts = live.starts
         start = max(self._ctx, len(buf) - live.max_len)
         for q in range(start, len(buf)):
-            if live.is_live(buf[q:]):
+            if buf[q] in starts and live.is_live(buf[q:]):
                 return q
         return len(buf)
 
