@@ -95,6 +95,13 @@ def _envoy_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _catalog(args: argparse.Namespace) -> int:
+    from engine.catalog import catalog, markdown
+
+    sys.stdout.write(markdown(catalog()))
+    return 0
+
+
 def _demo(args: argparse.Namespace) -> int:
     from extproc.demo import main as demo
 
@@ -135,6 +142,10 @@ def parser() -> argparse.ArgumentParser:
 
     sub.add_parser("demo", help="show a leak-free round trip through the gateway").set_defaults(
         func=_demo
+    )
+
+    sub.add_parser("catalog", help="print the entity catalog (markdown)").set_defaults(
+        func=_catalog
     )
 
     c = sub.add_parser("envoy-config", help="print the gateway's Envoy configuration")
