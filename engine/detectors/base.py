@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar, Iterator, Protocol, runtime_checkable
 
 from engine.spans import Span
+
+
+@lru_cache(maxsize=8)
+def lowered(text: str) -> str:
+    """``text.lower()``, computed once per text for all detectors (cheap substring pre-checks)."""
+    return text.lower()
 
 
 @runtime_checkable
@@ -65,6 +72,8 @@ class PatternDetector:
     CONTEXT_BOOST: ClassVar[float] = 0.15
     #: Context words must end at a word boundary ("sin" must not match "since").
     CONTEXT_WHOLE_WORDS: ClassVar[bool] = False
+    #: Longest value a pattern can match; bounds the scan after a required context word.
+    MAX_LENGTH: ClassVar[int] = 256
 
     def __init__(self) -> None:
         self.name = type(self).__name__
@@ -91,9 +100,49 @@ class PatternDetector:
         window = text[max(0, start - self.CONTEXT_WINDOW) : start]
         return self._context.search(window) is not None
 
+    def _context_matches(self, text: str) -> list[re.Match]:
+        """Context words in ``text``, in order. Found with ``str.find`` on the lower-cased text
+        (far faster than a case-insensitive regex scan) and confirmed by the context regex."""
+        if self._context is None:
+            return []
+        low = lowered(text)
+        if len(low) != len(text):  # lower() changed the length: positions would not line up
+            return list(self._context.finditer(text))
+        starts: set[int] = set()
+        for word in self.CONTEXT:
+            i = low.find(word)
+            while i >= 0:
+                starts.add(i)
+                i = low.find(word, i + 1)
+        found = (self._context.match(text, i) for i in sorted(starts))
+        return [m for m in found if m is not None]
+
+    def matches(
+        self, regex: re.Pattern[str], text: str, contexts: list[re.Match] | None = None
+    ) -> Iterator[re.Match]:
+        """``regex.finditer(text)``; given the ``contexts`` (from :meth:`_context_matches`),
+        only the stretches that start within ``CONTEXT_WINDOW`` after a context word are
+        scanned, for values of at most ``MAX_LENGTH`` characters."""
+        if contexts is None:
+            yield from regex.finditer(text)
+            return
+        scanned = 0
+        for c in contexts:
+            lo, latest_start = max(c.end(), scanned), c.start() + self.CONTEXT_WINDOW
+            if lo > latest_start:
+                continue
+            for m in regex.finditer(text, lo, min(len(text), latest_start + self.MAX_LENGTH)):
+                if m.start() > latest_start:
+                    break
+                scanned = max(scanned, m.end())
+                yield m
+
     def detect(self, text: str) -> Iterator[Span]:
+        contexts = self._context_matches(text) if self.CONTEXT_REQUIRED else None
+        if contexts == []:
+            return
         for pattern, regex in self._compiled:
-            for m in regex.finditer(text):
+            for m in self.matches(regex, text, contexts):
                 start, end = m.span(pattern.group)
                 if start < 0 or start == end:
                     continue

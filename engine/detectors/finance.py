@@ -1,0 +1,135 @@
+"""Payment data: card numbers (``stdnum.luhn`` + issuer ranges), IBANs (``stdnum.iban``) and
+SWIFT/BIC codes (``stdnum.bic``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Iterator
+
+from stdnum import bic, iban, luhn
+
+from engine.detectors.base import REJECT, Pattern, PatternDetector, Verdict
+from engine.spans import Span
+
+_LAST_GROUP = re.compile(r"[ -]\d+$")
+
+# Issuer identification ranges (first digits) and the lengths each issuer uses. Ranges are
+# inclusive prefixes of equal width; the first issuer that matches wins, so the narrower
+# ranges (Discover inside 62, Maestro inside 5/6) come before the broader ones.
+_ISSUERS: tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[int]], ...] = (
+    ("amex", (("34", "34"), ("37", "37")), frozenset({15})),
+    ("diners", (("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")), frozenset(range(14, 20))),
+    ("jcb", (("3528", "3589"),), frozenset(range(16, 20))),
+    ("jcb", (("1800", "1800"), ("2131", "2131")), frozenset({15})),
+    ("visa", (("4", "4"),), frozenset({13, 16, 19})),
+    ("mastercard", (("51", "55"), ("2221", "2720")), frozenset({16})),
+    ("discover", (("6011", "6011"), ("644", "649"), ("65", "65"), ("622126", "622925")), frozenset(range(16, 20))),
+    ("unionpay", (("62", "62"), ("81", "81")), frozenset(range(16, 20))),
+    ("maestro", (("5018", "5018"), ("5020", "5020"), ("5038", "5038"), ("5893", "5893"), ("6304", "6304"),
+                 ("6759", "6759"), ("6761", "6763"), ("56", "58")), frozenset(range(12, 20))),
+)  # fmt: skip
+
+
+def card_issuer(digits: str) -> str | None:
+    """The issuer whose number ranges and lengths fit ``digits``, or None."""
+    for name, ranges, lengths in _ISSUERS:
+        if len(digits) not in lengths:
+            continue
+        for low, high in ranges:
+            if low <= digits[: len(low)] <= high:
+                return name
+    return None
+
+
+class CreditCardDetector(PatternDetector):
+    """Payment card numbers, compact or grouped with spaces or dashes; Luhn and issuer checked.
+    A Luhn-valid number outside the known issuer ranges needs a word such as "card" nearby."""
+
+    ENTITY = "CREDIT_CARD"
+    PATTERNS = (
+        Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,18}(?![\w]|[.,/-]\d)", 0.8),
+    )
+    CONTEXT = (
+        "card", "credit", "debit", "visa", "mastercard", "amex", "cc", "kreditkarte", "carte",
+        "tarjeta", "carta",
+    )  # fmt: skip
+    CONTEXT_WINDOW = 40
+
+    def validate(self, value: str) -> Verdict:
+        if " " in value and "-" in value:
+            return REJECT  # mixed separators: two numbers side by side, not one card
+        if "  " in value or "--" in value:
+            return REJECT
+        digits = value.replace(" ", "").replace("-", "")
+        if len(set(digits)) < 2 or not luhn.is_valid(digits):
+            return REJECT
+        # An unknown issuer range is kept as "other": detect() then asks for a card word nearby.
+        return Verdict(True, True, card_issuer(digits) or "other")
+
+    def detect(self, text: str) -> Iterator[Span]:
+        _, regex = self._compiled[0]
+        for m in regex.finditer(text):
+            start, value = m.start(), m.group()
+            verdict = self.validate(value)
+            # "4111 1111 1111 1111 123": a grouped card followed by another number.
+            while not verdict.ok and (last := _LAST_GROUP.search(value)) and last.start() >= 12:
+                value = value[: last.start()]
+                verdict = self.validate(value)
+            if not verdict.ok:
+                continue
+            end = start + len(value)
+            context = self.has_context(text, start, end)
+            if not context and (verdict.subtype == "other" or sum(map(str.isdigit, value)) < 13):
+                continue  # unknown ranges and 12-digit Maestro numbers look like any reference
+            score = min(1.0, 0.8 + self.CONTEXT_BOOST) if context else 0.8
+            yield Span(start, end, self.ENTITY, score, True, verdict.subtype, self.name)
+
+
+class IbanDetector(PatternDetector):
+    """IBANs, compact or in groups of four; mod-97 and per-country length/format via stdnum."""
+
+    ENTITY = "IBAN"
+    # Anchored on the two check digits (the scan skips quickly to digits); the country code
+    # before them is checked by lookbehind and added to the span in detect().
+    PATTERNS = (
+        Pattern(
+            "iban",
+            r"\d\d(?<=[A-Za-z]{2}\d\d)(?<![\w-][A-Za-z]{2}\d\d)"
+            r"(?:[A-Za-z0-9]{11,30}|(?:[ ][A-Za-z0-9]{4}){2,7}+(?:[ ][A-Za-z0-9]{1,3})?)(?![\w-])",
+            0.85,
+        ),
+    )
+    CONTEXT = ("iban", "account", "bank", "konto", "compte", "cuenta")
+
+    def detect(self, text: str) -> Iterator[Span]:
+        _, regex = self._compiled[0]
+        for m in regex.finditer(text):
+            start, end = m.start() - 2, m.end()
+            verdict = self.validate(text[start:end])
+            if verdict.ok:
+                score = 1.0 if self.has_context(text, start, end) else 0.85
+                yield Span(start, end, self.ENTITY, score, True, verdict.subtype, self.name)
+
+    def validate(self, value: str) -> Verdict:
+        compact = value.replace(" ", "").upper()
+        if not iban.is_valid(compact):
+            return REJECT
+        return Verdict(True, True, compact[:2])
+
+
+class SwiftBicDetector(PatternDetector):
+    """SWIFT/BIC codes (8 or 11 characters). Context is required: ``ABSTRACT`` and many other
+    eight-letter words have the same shape."""
+
+    ENTITY = "SWIFT_BIC"
+    PATTERNS = (
+        Pattern("bic", r"(?<![\w-])[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![\w-])", 0.6),
+    )
+    CONTEXT = ("swift", "bic", "bank identifier", "bank code", "routing code", "sort code")
+    CONTEXT_REQUIRED = True
+    MAX_LENGTH = 16
+
+    def validate(self, value: str) -> Verdict:
+        if not bic.is_valid(value):
+            return REJECT
+        return Verdict(True, True, "bic11" if len(value) == 11 else "bic8")
