@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from engine.detectors import default_detectors
-from engine.spans import Span, resolve_overlaps
+# Run as a script, bench/ is first on sys.path, and bench/engine.py would shadow the package.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+
+from engine.detectors import default_detectors  # noqa: E402
+from engine.spans import Span, resolve_overlaps  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "presidio_synth_dataset_v2.json"
