@@ -12,29 +12,67 @@ from collections.abc import Sequence
 from engine import build_engine
 
 
-def _serve(args: argparse.Namespace) -> int:
-    from extproc.server import serve
+def _config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
 
-    asyncio.run(serve(build_engine(), args.host, args.port))
-    return 0
+    from extproc import logs
+    from extproc.config import load
+
+    config = load(args.config)
+    if args.command == "serve":  # the gateway picks its own loopback port for the server
+        server = config.server
+        if args.host is not None:
+            server = replace(server, host=args.host)
+        if args.port is not None:
+            server = replace(server, port=args.port)
+        config = replace(config, server=server)
+    logs.setup("INFO" if args.verbose else config.log.level, config.log.format)
+    return config
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from extproc.config import ConfigError
+    from extproc.server import run
+
+    try:
+        config = _config(args)
+    except ConfigError as exc:
+        print(f"doppel serve: {exc}", file=sys.stderr)
+        return 2
+
+    def ready(address: str) -> None:
+        print(f"Doppel ext_proc server listening on {address}", flush=True)
+
+    try:
+        return asyncio.run(run(config, args.config, on_ready=ready))
+    except (OSError, ConfigError) as exc:
+        print(f"doppel serve: {exc}", file=sys.stderr)
+        return 1
 
 
 def _gateway(args: argparse.Namespace) -> int:
+    from extproc.config import ConfigError
     from extproc.gateway import run_gateway
+    from extproc.server import engine_from
 
     def ready(url: str) -> None:
         print(f"Doppel gateway listening on {url}", flush=True)
 
     try:
+        config = _config(args)
         return asyncio.run(
             run_gateway(
-                build_engine(),
+                engine_from(config),
+                config=config,
                 upstream=args.upstream,
                 host=args.host,
                 port=args.port,
                 on_ready=ready,
             )
         )
+    except ConfigError as exc:
+        print(f"doppel gateway: {exc}", file=sys.stderr)
+        return 2
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print(f"doppel gateway: {exc}", file=sys.stderr)
         return 1
@@ -114,8 +152,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="run the ext_proc gRPC server")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=50051)
+    s.add_argument("--config", help="YAML configuration file (default: $DOPPEL_CONFIG)")
+    s.add_argument("--host", help="listen address (default from config: 127.0.0.1)")
+    s.add_argument("--port", type=int, help="listen port (default from config: 50051)")
     s.set_defaults(func=_serve)
 
     g = sub.add_parser("gateway", help="run Doppel and Envoy as an egress gateway")
@@ -125,8 +164,9 @@ def parser() -> argparse.ArgumentParser:
         help="'providers' (the real APIs over TLS), 'echo' (the bundled echo "
         "provider) or a base URL that every provider route goes to",
     )
-    g.add_argument("--host", default="127.0.0.1")
-    g.add_argument("--port", type=int, default=10000)
+    g.add_argument("--config", help="YAML configuration file (default: $DOPPEL_CONFIG)")
+    g.add_argument("--host", default="127.0.0.1", help="gateway listen address")
+    g.add_argument("--port", type=int, default=10000, help="gateway port (0: any free port)")
     g.set_defaults(func=_gateway)
 
     e = sub.add_parser("echo-provider", help="run the stand-in LLM provider")

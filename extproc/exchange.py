@@ -79,6 +79,9 @@ class Exchange:
     codec: Codec = GENERIC
     session: MaskSession | None = None
     content_type: str = ""
+    request_id: str = ""
+    outcome: str = "open"  # masked | unchanged | no_body | blocked:<code> (for metrics and logs)
+    restore_failures: int = 0
     _restorer: Restorer | None = None
     _stream: SSEStream | None = None
     _decoder: Decoder | None = None
@@ -100,12 +103,15 @@ class Exchange:
 
     def _on_request_headers(self, msg: pb.HttpHeaders) -> pb.ProcessingResponse:
         headers = header_dict(msg.headers)
+        self.request_id = headers.get("x-request-id", "")[:128]
         self.codec = codec_for(headers.get(":path", "/"))
         self.content_type = _media_type(headers.get("content-type", ""))
         self.session = self.engine.session()
         self.phase = Phase.RESPONSE_HEADERS if msg.end_of_stream else Phase.REQUEST_BODY
+        if msg.end_of_stream:
+            self.outcome = "no_body"
         if headers.get("content-encoding", "identity").lower() != "identity":
-            return error_response(
+            return self.refuse(
                 415,
                 "unsupported_encoding",
                 "a compressed request body cannot be inspected; send it uncompressed",
@@ -119,30 +125,31 @@ class Exchange:
     def _on_request_body(self, msg: pb.HttpBody) -> pb.ProcessingResponse:
         assert self.session is not None
         if len(msg.body) > self.config.max_request_bytes:
-            return error_response(
+            return self.refuse(
                 413,
                 "request_too_large",
                 f"request body is over {self.config.max_request_bytes} bytes",
             )
         if not msg.end_of_stream:
-            return error_response(
+            return self.refuse(
                 500,
                 "unexpected_body_chunk",
                 "request body arrived in parts; Doppel needs it buffered",
             )
         self.phase = Phase.RESPONSE_HEADERS
         if not msg.body:
+            self.outcome = "no_body"
             return pb.ProcessingResponse(request_body=pb.BodyResponse())
         try:
             masked = self._mask(msg.body)
         except _Refused as refusal:
-            return refusal.response
+            return self.refuse(*refusal.args)
         except Exception as exc:
-            log.error("masking failed (%s); request blocked", type(exc).__name__)
-            return error_response(
+            log.error("masking failed; request blocked", extra={"error": type(exc).__name__})
+            return self.refuse(
                 500, "masking_failed", "could not mask this request, so it was not sent"
             )
-        log.info("request masked codec=%s entities=%s", self.codec.name, dict(self.session.counts))
+        self.outcome = "masked" if masked != msg.body else "unchanged"
         return pb.ProcessingResponse(request_body=body_response(masked, masked != msg.body))
 
     def _mask(self, body: bytes) -> bytes:
@@ -152,20 +159,16 @@ class Exchange:
             return self.session.mask(_utf8(body)).encode()
         if kind and kind != "application/json" and not kind.endswith("+json"):
             raise _Refused(
-                error_response(
-                    415,
-                    "unsupported_media_type",
-                    f"cannot inspect a {kind} body for personal data, so it was not sent",
-                )
+                415,
+                "unsupported_media_type",
+                f"cannot inspect a {kind} body for personal data, so it was not sent",
             )
         try:
             return self.codec.mask_request(body, self.session)
         except JSONTextError as exc:
             if self.config.invalid_json is InvalidJSON.MASK_AS_TEXT:
                 return self.session.mask(_utf8(body)).encode()
-            raise _Refused(
-                error_response(400, "invalid_json", f"request body is not valid JSON: {exc}")
-            ) from None
+            raise _Refused(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
 
     def _on_request_trailers(self, msg: pb.HttpTrailers) -> pb.ProcessingResponse:
         return pb.ProcessingResponse(request_trailers=pb.TrailersResponse())
@@ -182,7 +185,7 @@ class Exchange:
         try:
             self._decoder = decoder_for(headers.get("content-encoding", ""))
         except UnsupportedEncoding as exc:
-            return error_response(
+            return self.refuse(
                 502,
                 "unsupported_encoding",
                 f"the provider answered with {exc}, which Doppel cannot decode to restore it",
@@ -202,7 +205,20 @@ class Exchange:
         end = msg.end_of_stream
         if end:
             self.phase = Phase.DONE
-        data = msg.body
+        try:
+            return self._restore(msg.body, end)
+        except Exception as exc:
+            # Nothing can leak on the way back; a broken restore must not break the answer.
+            # The client gets what the provider sent (with doubles); a metric counts it.
+            self.restore_failures += 1
+            log.error(
+                "restore failed; answer passed on as received",
+                extra={"error": type(exc).__name__, "request_id": self.request_id},
+            )
+            return pb.ProcessingResponse(response_body=pb.BodyResponse())
+
+    def _restore(self, data: bytes, end: bool) -> pb.ProcessingResponse:
+        original = data
         if self._decoder is not None:
             data = self._decoder.decode(data) + (self._decoder.flush() if end else b"")
         if self._stream is not None:
@@ -217,16 +233,23 @@ class Exchange:
         except JSONTextError:
             # Not the JSON the API promised (an HTML error page, say): restore it as text.
             restored = self.restorer.restore(data.decode("utf-8", "replace")).encode()
-        changed = restored != msg.body
+        changed = restored != original
         return pb.ProcessingResponse(response_body=body_response(restored, changed))
 
     def _on_response_trailers(self, msg: pb.HttpTrailers) -> pb.ProcessingResponse:
         return pb.ProcessingResponse(response_trailers=pb.TrailersResponse())
 
+    def refuse(
+        self, status: int, code: str, message: str, retry_after: int | None = None
+    ) -> pb.ProcessingResponse:
+        """End the exchange with a JSON error to the client; on the way out nothing is sent."""
+        self.outcome = f"blocked:{code}"
+        self.phase = Phase.DONE
+        return error_response(status, code, message, retry_after)
+
 
 class _Refused(Exception):
-    def __init__(self, response: pb.ProcessingResponse) -> None:
-        self.response = response
+    """Raised inside masking; args are those of :meth:`Exchange.refuse`."""
 
 
 def _media_type(content_type: str) -> str:
@@ -237,9 +260,7 @@ def _utf8(body: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
-        raise _Refused(
-            error_response(400, "invalid_body", "request body is neither JSON nor UTF-8 text")
-        ) from None
+        raise _Refused(400, "invalid_body", "request body is neither JSON nor UTF-8 text") from None
 
 
 def header_dict(headers: base_pb2.HeaderMap) -> dict[str, str]:
@@ -271,21 +292,21 @@ def body_response(body: bytes, changed: bool) -> pb.BodyResponse:
     )
 
 
-def error_response(status: int, code: str, message: str) -> pb.ProcessingResponse:
+def error_response(
+    status: int, code: str, message: str, retry_after: int | None = None
+) -> pb.ProcessingResponse:
     """Stop the exchange here and answer the client with a JSON error (OpenAI's error shape,
     which the major SDKs surface as the exception message)."""
     body = json.dumps(
         {"error": {"type": "doppel_error", "code": code, "message": f"Doppel: {message}"}}
     ).encode()
+    headers = [header("content-type", "application/json"), header("x-doppel-error", code)]
+    if retry_after is not None:
+        headers.append(header("retry-after", str(retry_after)))
     return pb.ProcessingResponse(
         immediate_response=pb.ImmediateResponse(
             status=http_status_pb2.HttpStatus(code=status),
-            headers=pb.HeaderMutation(
-                set_headers=[
-                    header("content-type", "application/json"),
-                    header("x-doppel-error", code),
-                ]
-            ),
+            headers=pb.HeaderMutation(set_headers=headers),
             body=body,
             details=f"doppel_{code}",
         )

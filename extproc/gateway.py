@@ -25,6 +25,7 @@ from pathlib import Path
 
 from engine.masking import Engine
 from extproc import envoy_config
+from extproc.config import Config
 from extproc.echo_provider import make_server
 from extproc.server import serve
 
@@ -88,8 +89,11 @@ async def run_gateway(
     on_ready: Callable[[str], None] = print,
     stop: asyncio.Event | None = None,
     startup_timeout: float = 30.0,
+    config: Config | None = None,
 ) -> int:
-    """Run until SIGINT/SIGTERM (or ``stop``); returns an exit status."""
+    """Run until SIGINT/SIGTERM (or ``stop``); returns an exit status. ``config`` sets the
+    server's limits and timeouts; its listen address is replaced by a free loopback port."""
+    config = config or Config()
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -105,7 +109,7 @@ async def run_gateway(
     upstreams = upstreams_for(upstream, echo_url)
 
     ready: asyncio.Future[int] = loop.create_future()
-    server_task = asyncio.create_task(serve(engine, "127.0.0.1", 0, ready=ready))
+    server_task = asyncio.create_task(serve(engine, "127.0.0.1", 0, config=config, ready=ready))
     envoy: subprocess.Popen[bytes] | None = None
     with tempfile.TemporaryDirectory(prefix="doppel-") as tmp:
         try:
@@ -116,6 +120,7 @@ async def run_gateway(
                 extproc_port=extproc_port,
                 admin_port=0,
                 upstreams=upstreams,
+                max_body_bytes=config.limits.max_body_bytes,
             )
             config_path = Path(tmp, "envoy.yaml")
             config_path.write_text(envoy_config.to_yaml(config))
