@@ -1,7 +1,7 @@
 """Engine speed: pattern detection + masking of a 2 KB prompt, restoring a 2 KB answer, and
 streaming restore of that answer in 4-character deltas. Reports µs per KB.
 
-    python -m bench.engine            # writes bench/reports/engine.md
+    python -m bench.engine_speed            # writes bench/reports/engine.md
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def main() -> None:
     lines = [
         "# Engine benchmark (patterns only)",
         "",
-        f"`python -m bench.engine` on {platform.machine()}, {platform.python_version()}, "
+        f"`python -m bench.engine_speed` on {platform.machine()}, {platform.python_version()}, "
         f"prompt {len(prompt.encode())} bytes with {session.replacements} entities "
         f"({', '.join(f'{k} {v}' for k, v in sorted(session.counts.items()))}); cache off.",
         "",
