@@ -9,9 +9,10 @@ a :class:`PatternDetector`: named regexes with base scores, optional context wor
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import ClassVar, Iterator, Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from engine.spans import Span
 

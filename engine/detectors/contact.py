@@ -7,7 +7,8 @@ let a candidate start at a token boundary.
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -77,7 +78,9 @@ _DATE_LIKE = re.compile(r"(?:\d{4}[-.]\d{1,2}[-.]\d{1,2}|\d{1,2}[-.]\d{1,2}[-.]\
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}$")
 # A national number with its trunk 0, in at least two groups of two or more digits
 # ("0688 872 49 99", "079 2718 1155", "0961-7596216"); decimals such as 0.1234567 do not fit.
-_TRUNK_GROUPED = re.compile(r"\(?0[1-9]\d{0,4}\)?(?:[ ]?[-.][ ]?|[ ])?\d{2,}(?:(?:[ ]?[-.][ ]?|[ ])\d{2,})*$")
+_TRUNK_GROUPED = re.compile(
+    r"\(?0[1-9]\d{0,4}\)?(?:[ ]?[-.][ ]?|[ ])?\d{2,}(?:(?:[ ]?[-.][ ]?|[ ])\d{2,})*$"
+)
 
 
 class PhoneDetector(PatternDetector):
@@ -93,7 +96,9 @@ class PhoneDetector(PatternDetector):
     PATTERNS = (
         Pattern(
             "phone",
-            r"(?:(?<![\w+])(?=\+)|(?<![\w+.:/#$€£@-])(?<!\d,))" + _PHONE_BODY + _PHONE_EXT
+            r"(?:(?<![\w+])(?=\+)|(?<![\w+.:/#$€£@-])(?<!\d,))"
+            + _PHONE_BODY
+            + _PHONE_EXT
             + r"(?![\w]|[.,:/-]\d)",
             0.7,
         ),
@@ -106,7 +111,8 @@ class PhoneDetector(PatternDetector):
     CONTEXT_WINDOW = 40
     # Words that label a number written before them: "555 1234 (mobile)", "... 0958 fax".
     CONTEXT_AFTER: ClassVar[re.Pattern[str]] = re.compile(
-        r"^[ \t]*[-(\[|:]?[ \t]*(?:phone|tel|telephone|mobile|cell|fax|office|home|work|landline)\b",
+        r"^[ \t]*[-(\[|:]?[ \t]*"
+        r"(?:phone|tel|telephone|mobile|cell|fax|office|home|work|landline)\b",
         re.IGNORECASE,
     )
     MIN_DIGITS: ClassVar[int] = 7
@@ -160,6 +166,8 @@ class PhoneDetector(PatternDetector):
             return None
         if _DATE_LIKE.match(core) or _DOTTED_QUAD.match(core):
             return None
+        if core.count(".") == 1 and not core.strip("0123456789.()+ "):
+            return None  # 8.768507213 is a decimal; dotted phone layouts have two or more dots
         bare = core.isdigit()
         international = core.startswith("+") or (core.startswith("00") and not bare)
         if bare and not context:

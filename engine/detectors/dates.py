@@ -62,7 +62,13 @@ class DateOfBirthDetector(PatternDetector):
         ),
         Pattern(
             "day_month_year",
-            r"(?i)" + _START + _DAY + r"[ ](?:of[ ]|de[ ])?" + _MONTH + r",?[ ](?:de[ ])?\d{4}" + _END,
+            r"(?i)"
+            + _START
+            + _DAY
+            + r"[ ](?:of[ ]|de[ ])?"
+            + _MONTH
+            + r",?[ ](?:de[ ])?\d{4}"
+            + _END,
             0.8,
         ),
     )

@@ -4,7 +4,7 @@ SWIFT/BIC codes (``stdnum.bic``)."""
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from stdnum import bic, iban, luhn
 
@@ -13,21 +13,31 @@ from engine.spans import Span
 
 _LAST_GROUP = re.compile(r"[ -]\d+$")
 
-# Issuer identification ranges (first digits) and the lengths each issuer uses. Ranges are
-# inclusive prefixes of equal width; the first issuer that matches wins, so the narrower
-# ranges (Discover inside 62, Maestro inside 5/6) come before the broader ones.
-_ISSUERS: tuple[tuple[str, tuple[tuple[str, str], ...], frozenset[int]], ...] = (
-    ("amex", (("34", "34"), ("37", "37")), frozenset({15})),
-    ("diners", (("300", "305"), ("3095", "3095"), ("36", "36"), ("38", "39")), frozenset(range(14, 20))),
-    ("jcb", (("3528", "3589"),), frozenset(range(16, 20))),
-    ("jcb", (("1800", "1800"), ("2131", "2131")), frozenset({15})),
-    ("visa", (("4", "4"),), frozenset({13, 16, 19})),
-    ("mastercard", (("51", "55"), ("2221", "2720")), frozenset({16})),
-    ("discover", (("6011", "6011"), ("644", "649"), ("65", "65"), ("622126", "622925")), frozenset(range(16, 20))),
-    ("unionpay", (("62", "62"), ("81", "81")), frozenset(range(16, 20))),
-    ("maestro", (("5018", "5018"), ("5020", "5020"), ("5038", "5038"), ("5893", "5893"), ("6304", "6304"),
-                 ("6759", "6759"), ("6761", "6763"), ("56", "58")), frozenset(range(12, 20))),
-)  # fmt: skip
+# Issuer identification ranges (leading digits, "low-high" for a range of equal-width
+# prefixes) and the card lengths each issuer uses. The first issuer that matches wins, so
+# narrower ranges (Discover inside 62, Maestro inside 5/6) come before broader ones.
+_ISSUER_TABLE: tuple[tuple[str, str, range | tuple[int, ...]], ...] = (
+    ("amex", "34 37", (15,)),
+    ("diners", "300-305 3095 36 38-39", range(14, 20)),
+    ("jcb", "3528-3589", range(16, 20)),
+    ("jcb", "1800 2131", (15,)),
+    ("visa", "4", (13, 16, 19)),
+    ("mastercard", "51-55 2221-2720", (16,)),
+    ("discover", "6011 644-649 65 622126-622925", range(16, 20)),
+    ("unionpay", "62 81", range(16, 20)),
+    ("maestro", "5018 5020 5038 5893 6304 6759 6761-6763 56-58", range(12, 20)),
+)
+
+
+def _prefix_range(text: str) -> tuple[str, str]:
+    low, _, high = text.partition("-")
+    return low, high or low
+
+
+_ISSUERS = tuple(
+    (name, tuple(_prefix_range(r) for r in ranges.split()), frozenset(lengths))
+    for name, ranges, lengths in _ISSUER_TABLE
+)
 
 
 def card_issuer(digits: str) -> str | None:
@@ -46,9 +56,7 @@ class CreditCardDetector(PatternDetector):
     A Luhn-valid number outside the known issuer ranges needs a word such as "card" nearby."""
 
     ENTITY = "CREDIT_CARD"
-    PATTERNS = (
-        Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,18}(?![\w]|[.,/-]\d)", 0.8),
-    )
+    PATTERNS = (Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,18}(?![\w]|[.,/-]\d)", 0.8),)
     CONTEXT = (
         "card", "credit", "debit", "visa", "mastercard", "amex", "cc", "kreditkarte", "carte",
         "tarjeta", "carta",
@@ -122,9 +130,7 @@ class SwiftBicDetector(PatternDetector):
     eight-letter words have the same shape."""
 
     ENTITY = "SWIFT_BIC"
-    PATTERNS = (
-        Pattern("bic", r"(?<![\w-])[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![\w-])", 0.6),
-    )
+    PATTERNS = (Pattern("bic", r"(?<![\w-])[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?(?![\w-])", 0.6),)
     CONTEXT = ("swift", "bic", "bank identifier", "bank code", "routing code", "sort code")
     CONTEXT_REQUIRED = True
     MAX_LENGTH = 16

@@ -8,8 +8,9 @@ number and are only reported when a word such as "BSN" or "Steuer-ID" stands nea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from types import ModuleType
-from typing import ClassVar, Iterator
+from typing import ClassVar
 
 from stdnum.ca import sin
 from stdnum.de import idnr
@@ -23,6 +24,7 @@ from stdnum.us import ein, itin, ssn
 from engine.detectors.base import REJECT, Pattern, PatternDetector, Verdict
 from engine.spans import Span
 
+_SEPARATORS = re.compile(r"[ .-]")
 _START = r"(?<![\w./-])"
 _END = r"(?![\w]|[./-]\w)"
 
@@ -41,7 +43,7 @@ class IdDetector(PatternDetector):
     MAX_LENGTH = 32
 
     def validate(self, value: str) -> Verdict:
-        if not self.STDNUM.is_valid(value):
+        if not self.STDNUM.is_valid(_SEPARATORS.sub("", value)):
             return REJECT
         return Verdict(True, True, self.SUBTYPE)
 
@@ -59,7 +61,9 @@ class IdDetector(PatternDetector):
                 if not verdict.ok:
                     continue
                 context = self.has_context(text, start, end)
-                if not context and (self.CONTEXT_REQUIRED or pattern.name in self.CONTEXT_REQUIRED_FOR):
+                if not context and (
+                    self.CONTEXT_REQUIRED or pattern.name in self.CONTEXT_REQUIRED_FOR
+                ):
                     continue
                 score = min(1.0, pattern.score + self.CONTEXT_BOOST) if context else pattern.score
                 yield Span(
@@ -69,7 +73,9 @@ class IdDetector(PatternDetector):
 
 # The lookbehind follows the first digit so the regex engine can skip to digits quickly.
 _NINE_DIGITS_DASHED = Pattern("dashed", r"\d(?<![\w./-]\d)\d{2}-\d{2}-\d{4}" + _END, 0.6)
-_NINE_DIGITS_PLAIN = Pattern("plain", r"\d(?<![\w./-]\d)\d{2}(?:[ ]\d{2}[ ]|\d{2})\d{4}" + _END, 0.5)
+_NINE_DIGITS_PLAIN = Pattern(
+    "plain", r"\d(?<![\w./-]\d)\d{2}(?:[ ]\d{2}[ ]|\d{2})\d{4}" + _END, 0.5
+)
 
 
 class SsnDetector(IdDetector):
@@ -99,7 +105,8 @@ class ItinDetector(IdDetector):
 
 
 class EinDetector(IdDetector):
-    """US Employer Identification Numbers (``12-3456789``); context required, the layout is common."""
+    """US Employer Identification Numbers (``12-3456789``); context required: the layout is
+    common in part and reference numbers."""
 
     ENTITY = "TAX_ID"
     STDNUM = ein
@@ -108,7 +115,15 @@ class EinDetector(IdDetector):
         Pattern("dashed", _START + r"\d{2}-\d{7}" + _END, 0.6),
         Pattern("plain", _START + r"\d{9}" + _END, 0.5),
     )
-    CONTEXT = ("ein", "fein", "employer identification", "employer id", "tax id", "federal tax", "tin")
+    CONTEXT = (
+        "ein",
+        "fein",
+        "employer identification",
+        "employer id",
+        "tax id",
+        "federal tax",
+        "tin",
+    )
     CONTEXT_REQUIRED = True
 
 
@@ -125,7 +140,8 @@ class GbNinoDetector(IdDetector):
     PATTERNS = (
         Pattern(
             "nino",
-            _START + r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:\d{6}|[ ]\d{2}[ ]\d{2}[ ]\d{2}[ ]?)[A-D]"
+            _START
+            + r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?:\d{6}|[ ]\d{2}[ ]\d{2}[ ]\d{2}[ ]?)[A-D]"
             + _END,
             0.7,
         ),
@@ -202,7 +218,9 @@ class ItCodiceFiscaleDetector(IdDetector):
     PATTERNS = (
         Pattern(
             "cf",
-            _START + r"[A-Z]{6}[0-9LMNP-V]{2}[A-EHLMPR-T][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]" + _END,
+            _START
+            + r"[A-Z]{6}[0-9LMNP-V]{2}[A-EHLMPR-T][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]"
+            + _END,
             0.8,
         ),
     )
@@ -215,7 +233,9 @@ class NlBsnDetector(IdDetector):
     ENTITY = "NATIONAL_ID"
     STDNUM = bsn
     SUBTYPE = "nl.bsn"
-    PATTERNS = (Pattern("bsn", _START + r"(?:\d{4}\.?\d{2}\.?\d{3}|\d{3}[ ]\d{3}[ ]\d{3})" + _END, 0.6),)
+    PATTERNS = (
+        Pattern("bsn", _START + r"(?:\d{4}\.?\d{2}\.?\d{3}|\d{3}[ ]\d{3}[ ]\d{3})" + _END, 0.6),
+    )
     CONTEXT = ("bsn", "burgerservicenummer", "sofinummer", "sofi-nummer", "citizen service number")
     CONTEXT_REQUIRED = True
 

@@ -1,10 +1,11 @@
-"""Network identifiers: IP addresses (parsed with ``ipaddress``) and MAC addresses (``stdnum.mac``)."""
+"""Network identifiers: IP addresses (parsed with ``ipaddress``) and MAC addresses
+(checked with ``stdnum.mac``)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Iterator
+from collections.abc import Iterator
 
 from stdnum import mac
 
@@ -53,7 +54,15 @@ class IpAddressDetector(PatternDetector):
             for m in regex.finditer(text):
                 verdict = self.validate(m.group())
                 if verdict.ok:
-                    yield Span(m.start(), m.end(), self.ENTITY, pattern.score, True, verdict.subtype, self.name)
+                    yield Span(
+                        m.start(),
+                        m.end(),
+                        self.ENTITY,
+                        pattern.score,
+                        True,
+                        verdict.subtype,
+                        self.name,
+                    )
 
     def validate(self, value: str) -> Verdict:
         try:
@@ -81,7 +90,8 @@ class IpAddressDetector(PatternDetector):
 
 
 class MacAddressDetector(PatternDetector):
-    """MAC addresses in colon, dash (``00-1A-2B-...``) and Cisco dot (``001a.2b3c.4d5e``) layouts."""
+    """MAC addresses in colon, dash (``00-1A-2B-...``) and Cisco dot (``001a.2b3c.4d5e``)
+    layouts; subtype names the layout."""
 
     ENTITY = "MAC_ADDRESS"
     PATTERNS = (

@@ -13,7 +13,8 @@ import json
 import math
 import re
 from collections import Counter
-from typing import ClassVar, Iterator
+from collections.abc import Iterator
+from typing import ClassVar
 
 from engine.detectors.base import REJECT, Pattern, PatternDetector, Verdict, lowered
 from engine.spans import Span
@@ -27,7 +28,8 @@ _PREFIX_SUBTYPES: tuple[tuple[str, str], ...] = (
     ("github_pat_", "github"), ("ghp_", "github"), ("gho_", "github"), ("ghu_", "github"),
     ("ghs_", "github"), ("ghr_", "github"),
     ("glpat-", "gitlab"),
-    ("xoxa-", "slack"), ("xoxb-", "slack"), ("xoxp-", "slack"), ("xoxr-", "slack"), ("xoxs-", "slack"),
+    ("xoxa-", "slack"), ("xoxb-", "slack"), ("xoxp-", "slack"), ("xoxr-", "slack"),
+    ("xoxs-", "slack"),
     ("sk_live_", "stripe"), ("rk_live_", "stripe"), ("pk_live_", "stripe"), ("sk_test_", "stripe"),
     ("rk_test_", "stripe"),
     ("sk-ant-", "anthropic"), ("sk-", "openai"),
@@ -66,10 +68,14 @@ class ApiKeyDetector(PatternDetector):
             0.9,
             group=1,
         ),
-        Pattern("github", _B + r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_\w{22,250})" + _E, 0.95),
+        Pattern(
+            "github", _B + r"(?:gh[pousr]_[A-Za-z0-9]{36,251}|github_pat_\w{22,250})" + _E, 0.95
+        ),
         Pattern("gitlab", _B + r"glpat-[A-Za-z0-9_-]{20,250}+" + _E, 0.95),
         Pattern("slack", _B + r"xox[abprs]-[A-Za-z0-9-]{10,250}+" + _E, 0.9),
-        Pattern("stripe", _B + r"(?:(?:sk|rk)_(?:live|test)|pk_live)_[A-Za-z0-9]{16,247}" + _E, 0.95),
+        Pattern(
+            "stripe", _B + r"(?:(?:sk|rk)_(?:live|test)|pk_live)_[A-Za-z0-9]{16,247}" + _E, 0.95
+        ),
         Pattern("openai_anthropic", _B + r"sk-[A-Za-z0-9_-]{20,250}+" + _E, 0.9),
         Pattern("google", _B + r"AIza[0-9A-Za-z_-]{35}" + _E, 0.9),
     )
@@ -79,12 +85,17 @@ class ApiKeyDetector(PatternDetector):
         if subtype in ("openai", "anthropic", "slack"):
             body = value.split("-", 2 if subtype == "anthropic" else 1)[-1]
             # "sk-spinner-rotating-plane" is a CSS class; real keys mix case and digits.
-            if _char_classes(body.replace("-", "").replace("_", "")) < (2 if subtype == "slack" else 3):
+            if _char_classes(body.replace("-", "").replace("_", "")) < (
+                2 if subtype == "slack" else 3
+            ):
                 return REJECT
         return Verdict(True, True, subtype)
 
     def detect(self, text: str) -> Iterator[Span]:
-        if not any(hint in text for hint in ("AKIA", "ASIA", "gh", "gl", "xox", "sk", "_live_", "AIza", "aws", "AWS")):
+        if not any(
+            hint in text
+            for hint in ("AKIA", "ASIA", "gh", "gl", "xox", "sk", "_live_", "AIza", "aws", "AWS")
+        ):
             return
         yield from super().detect(text)
 
@@ -142,8 +153,15 @@ class PrivateKeyDetector(PatternDetector):
         return Verdict(True, True, "pem")
 
     def detect(self, text: str) -> Iterator[Span]:
-        if "PRIVATE KEY" in text:
-            yield from super().detect(text)
+        if "PRIVATE KEY" not in text:
+            return
+        complete: list[Span] = []
+        for span in super().detect(text):
+            if span.score == 1.0:
+                complete.append(span)
+                yield span
+            elif not any(span.overlaps(c) for c in complete):
+                yield span  # a block without its END line
 
 
 _PASSWORD_KEYS = r"password|passwd|passphrase|passcode|pwd"
@@ -167,7 +185,18 @@ _CODE_LIKE = re.compile(
 
 # Words that start a key name, and how far before them the key's first letter may be
 # ("api_key": the stem "key" is found, the match starts four characters earlier).
-_KEY_STEMS = ("password", "passwd", "passphrase", "passcode", "pwd", "secret", "token", "key", "credential", "bearer")
+_KEY_STEMS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "passcode",
+    "pwd",
+    "secret",
+    "token",
+    "key",
+    "credential",
+    "bearer",
+)
 _AUTH_STEMS = ("bearer", "token", "basic")
 _STEM_BACK = {"key": 8, "secret": 7}
 
@@ -222,7 +251,9 @@ class KeywordSecretDetector(PatternDetector):
             return False
         return classes >= 3 or (classes >= 2 and len(value) >= 16 and shannon_entropy(value) >= 3.0)
 
-    def _anchored(self, regex: re.Pattern[str], text: str, stems: tuple[str, ...]) -> Iterator[re.Match]:
+    def _anchored(
+        self, regex: re.Pattern[str], text: str, stems: tuple[str, ...]
+    ) -> Iterator[re.Match]:
         """Matches of ``regex`` tried only where a key word occurs (found with ``str.find`` on
         the lower-cased text, a scan far cheaper than the case-insensitive regex)."""
         low = lowered(text)
