@@ -115,6 +115,34 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+# A 2 KB prompt with a realistic mix of personal data and technical noise (written for this
+# bench, not taken from the data set), for the per-KB speed figure.
+SPEED_PROMPT = (
+    "Summarise this support ticket and draft a reply. Ticket #48213 was opened 2024-03-14 "
+    "10:32 by Jane (jane.doe@example.com, +44 20 7946 0958). She ordered three items "
+    "(order 771-2231, total $1,234.50); the courier never came. Card 4111 1111 1111 1111 was "
+    "charged twice; refund to IBAN GB82 WEST 1234 5698 7654 32. App version 3.14.2 crashed at "
+    "line 212 with error 0x80070005; her router is 192.168.1.20. Verified with date of birth "
+    "14 March 1985. Policy: https://shop.example.com/returns?ref=ticket. SLA tier 2, P3.\n"
+    "def refund(order_id: str, amount: Decimal) -> Refund:\n"
+    "    log.info('refund %s for %s', amount, order_id)  # request_id=req_7f3c2a1e9b\n"
+    "    return gateway.refund(order_id, amount, idempotency_key=uuid4().hex)\n"
+)
+
+
+def speed(repeat: int = 200) -> float:
+    """Microseconds per KB for all default detectors on a 2 KB prompt (best of 5 runs)."""
+    text = (SPEED_PROMPT * 4)[:2048]
+    detectors = default_detectors()
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            resolve_overlaps(s for d in detectors for s in d.detect(text))
+        best = min(best, (time.perf_counter() - t0) / repeat)
+    return best / len(text) * 1024 * 1e6
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -125,7 +153,9 @@ def main() -> None:
     result = evaluate(records, args.show_misses)
     text = table(result)
     print(text)
-    print(f"\ndetection time: {result['us_per_kb']:.0f} µs per KB (all pattern detectors)")
+    prompt_speed = speed()
+    print(f"\nspeed on a 2 KB prompt: {prompt_speed:.0f} µs per KB (all pattern detectors)")
+    print(f"on the data set's short sentences: {result['us_per_kb']:.0f} µs per KB")
     report = [
         "# Structured-type quality on presidio_synth_dataset_v2",
         "",
@@ -137,7 +167,14 @@ def main() -> None:
         text,
         "",
         f"Misses by type: {dict(result['misses']) or 'none'}.",
-        f"Detection time: {result['us_per_kb']:.0f} µs per KB of text.",
+        f"Speed, all pattern detectors on a 2 KB prompt (`SPEED_PROMPT`): {prompt_speed:.0f} µs"
+        " per KB. On the data set's short sentences (~100 characters, so mostly per-call"
+        f" overhead): {result['us_per_kb']:.0f} µs per KB.",
+        "",
+        "Remaining PHONE misses are national numbers of other countries written without a"
+        ' country code, a trunk 0 or any phone word ("not answering at 78 651 450"): not'
+        " valid in the default region, and indistinguishable from other grouped numbers"
+        " without context. They are left to the model detector.",
         "",
     ]
     args.report.parent.mkdir(parents=True, exist_ok=True)

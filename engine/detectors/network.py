@@ -22,7 +22,9 @@ _VERSION_BEFORE = re.compile(
 
 _V4_HINT = re.compile(r"\.\d{1,3}\.\d{1,3}\.")
 _V6_HINT = re.compile(r":[0-9A-Fa-f]{0,4}:")
-_MAC_HINT = re.compile(r":[0-9A-Fa-f]{2}:|-[0-9A-Fa-f]{2}-|\.[0-9A-Fa-f]{4}\.")
+_MAC_HINT = re.compile(
+    r":[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}:|-[0-9A-Fa-f]{2}-[0-9A-Fa-f]{2}-|\.[0-9A-Fa-f]{4}\."
+)
 
 
 class IpAddressDetector(PatternDetector):
