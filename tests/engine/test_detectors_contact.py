@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.detectors.contact import EmailDetector, PhoneDetector, UrlDetector
-from tests.engine.detector_helpers import found, values
+from tests.engine.test_detectors_helpers import found, values
 
 EMAIL = EmailDetector()
 PHONE = PhoneDetector()

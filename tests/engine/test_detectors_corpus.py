@@ -10,7 +10,7 @@ import pytest
 
 from engine.detectors import default_detectors
 from engine.detectors.base import Detector
-from tests.engine.detector_helpers import all_spans
+from tests.engine.test_detectors_helpers import all_spans
 
 CORPUS = Path(__file__).parent / "negative_corpus"
 DETECTORS = default_detectors()

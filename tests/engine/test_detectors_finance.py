@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.detectors.finance import CreditCardDetector, IbanDetector, SwiftBicDetector, card_issuer
-from tests.engine.detector_helpers import found, values
+from tests.engine.test_detectors_helpers import found, values
 
 CARD = CreditCardDetector()
 IBAN = IbanDetector()

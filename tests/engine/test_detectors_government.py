@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.detectors import government as g
-from tests.engine.detector_helpers import found, values
+from tests.engine.test_detectors_helpers import found, values
 
 SSN = g.SsnDetector()
 

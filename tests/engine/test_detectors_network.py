@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.detectors.network import IpAddressDetector, MacAddressDetector
-from tests.engine.detector_helpers import found, values
+from tests.engine.test_detectors_helpers import found, values
 
 IP = IpAddressDetector()
 MAC = MacAddressDetector()

@@ -14,7 +14,7 @@ from engine.detectors.secrets import (
     PrivateKeyDetector,
     shannon_entropy,
 )
-from tests.engine.detector_helpers import found, values
+from tests.engine.test_detectors_helpers import found, values
 
 KEYS = ApiKeyDetector()
 JWT = JwtDetector()

@@ -1,4 +1,4 @@
-"""Shared helpers for the detector tests: run detectors and list what they found."""
+"""Shared helpers for the detector tests (no tests here): run detectors, list what they found."""
 
 from __future__ import annotations
 
