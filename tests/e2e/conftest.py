@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -21,25 +23,32 @@ DOPPEL = str(Path(sys.executable).with_name("doppel"))
 TEST_KEY = "doppel-e2e-key"
 
 
+LOGS: list[Path] = []  # every log file a started process wrote; scanned for personal data
+
+
 def start(
     args: list[str], ready_prefix: str, timeout: float = 60
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start a doppel command; return it and the URL it prints once ready."""
+    """Start a doppel command; return it and the URL it prints once ready. Its stderr (logs,
+    Envoy's included) goes to a file that the session scans at the end."""
     env = {**os.environ, "DOPPEL_KEY": TEST_KEY}
-    proc = subprocess.Popen(
-        [DOPPEL, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        start_new_session=True,
-    )
+    log_path = Path(tempfile.mkdtemp(prefix="doppel-e2e-")) / f"{args[0]}.log"
+    LOGS.append(log_path)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [DOPPEL, "--verbose", *args],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + timeout
     assert proc.stdout is not None
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
-            err = proc.stderr.read() if proc.stderr else ""
+            err = log_path.read_text()
             raise RuntimeError(f"{args[0]} exited early ({proc.wait()}): {err[-2000:]}")
         if line.startswith(ready_prefix):
             return proc, line.split()[-1]
@@ -110,3 +119,22 @@ def stack() -> Iterator[Stack]:
             stop(gateway)
     finally:
         stop(provider)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_personal_data_in_logs() -> Iterator[None]:
+    """After the whole end-to-end run, no log line Doppel or Envoy wrote holds an original."""
+    yield
+    from tests.e2e import test_gateway, test_providers
+
+    originals = set(test_gateway.PERSONAL.values()) | set(test_providers.PERSONAL)
+    lines = 0
+    for path in LOGS:
+        if not path.exists():
+            continue
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+            lines += 1
+            leaked = [v for v in originals if v in line]
+            assert not leaked, f"{path.name}:{number} holds personal data"
+        shutil.rmtree(path.parent, ignore_errors=True)
+    assert lines > 0, "the gateway logged nothing: the scan proves nothing"
