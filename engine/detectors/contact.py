@@ -72,9 +72,12 @@ _PHONE_BODY = (
 )
 _PHONE_EXT = r"(?:[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6})?"
 _PHONE_GROUP = re.compile(r"\(?\d+\)?")
+_LAST_GROUP = re.compile(r"(?:[ ]?[-.][ ]?|[ ]|\)[ ]?(?:-[ ]?)?)?(?:\(\d{1,5}\)[ ]?)?\d+$")
+_GLUED_AFTER = re.compile(r"\w|[.,:/-]\d")
 _EXTENSION = re.compile(r"[ ]?(?:x|ext\.?|extension)[ ]?\d{1,6}$")
 _DATE_LIKE = re.compile(r"(?:\d{4}[-.]\d{1,2}[-.]\d{1,2}|\d{1,2}[-.]\d{1,2}[-.]\d{4})$")
 _DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}$")
+_HAS_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 # A national number with its trunk 0, in at least two groups of two or more digits
 # ("0688 872 49 99", "079 2718 1155", "0961-7596216"); decimals such as 0.1234567 do not fit.
 _TRUNK_GROUPED = re.compile(
@@ -113,7 +116,7 @@ class PhoneDetector(PatternDetector):
     PATTERNS = (
         Pattern(
             "phone",
-            _PHONE_BODY + _PHONE_EXT + r"(?![\w]|[.,:/-]\d)",
+            _PHONE_BODY + _PHONE_EXT,
             0.7,
         ),
     )
@@ -180,7 +183,9 @@ class PhoneDetector(PatternDetector):
             return None
         return found[0] if len(found) == 1 else ""
 
-    def _judge(self, value: str, context: bool) -> tuple[float, bool, str | None] | None:
+    def _judge(
+        self, value: str, context: bool, fallback: bool = True
+    ) -> tuple[float, bool, str | None] | None:
         """Score, validated flag and region for one candidate, or None to drop it."""
         core = _EXTENSION.sub("", value)
         digits = sum(c.isdigit() for c in core)
@@ -211,15 +216,18 @@ class PhoneDetector(PatternDetector):
             region = self._national_region(core)
             if region is not None:
                 return (0.75 if context else 0.6), False, region or None
-        if context:
-            return 0.45, False, None
+        if context and fallback and not _HAS_DOTTED_QUAD.search(core):
+            return 0.45, False, None  # a phone word and a phone layout: enough together
         return None
 
     def detect(self, text: str) -> Iterator[Span]:
         _, regex = self._compiled[0]
         for m in regex.finditer(text):
             start, end = m.span()
-            if sum(c.isdigit() for c in m.group()) < self.MIN_DIGITS:
+            if _GLUED_AFTER.match(text, end):
+                # The last group belongs to what follows ("... 4567 10.0.0.7", "... 12abc").
+                end = start + _LAST_GROUP.search(m.group()).start()  # type: ignore[union-attr]
+            if sum(c.isdigit() for c in text[start:end]) < self.MIN_DIGITS:
                 continue
             start = _phone_start(text, start)
             if start < 0:
@@ -233,12 +241,20 @@ class PhoneDetector(PatternDetector):
             if value.count("(") != value.count(")"):
                 continue
             candidates = self._candidates(value, start) if context else [(start, end)]
-            for s, e in candidates:
-                judged = self._judge(text[s:e], context)
-                if judged is not None:
-                    score, validated, region = judged
-                    yield Span(s, e, self.ENTITY, score, validated, region, self.name)
-                    break
+            # A number that parses wins over the whole run kept on context alone.
+            best = next(
+                (
+                    (s, e, judged)
+                    for s, e in candidates
+                    if (judged := self._judge(text[s:e], context, fallback=False)) is not None
+                ),
+                None,
+            )
+            if best is None and (judged := self._judge(text[start:end], context)) is not None:
+                best = (start, end, judged)
+            if best is not None:
+                s, e, (score, validated, region) = best
+                yield Span(s, e, self.ENTITY, score, validated, region, self.name)
 
     @staticmethod
     def _candidates(value: str, offset: int) -> Iterator[tuple[int, int]]:

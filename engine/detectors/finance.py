@@ -11,7 +11,9 @@ from stdnum import bic, iban, luhn
 from engine.detectors.base import REJECT, Pattern, PatternDetector, Verdict
 from engine.spans import Span
 
-_LAST_GROUP = re.compile(r"[ -]\d+$")
+_DIGIT_GROUP = re.compile(r"\d+")
+_DIGIT_GROUP_LAST = re.compile(r"[ -]?\d+$")
+_GLUED_AFTER = re.compile(r"\w|[.,/-]\d")
 
 # Issuer identification ranges (leading digits, "low-high" for a range of equal-width
 # prefixes) and the card lengths each issuer uses. The first issuer that matches wins, so
@@ -56,7 +58,7 @@ class CreditCardDetector(PatternDetector):
     A Luhn-valid number outside the known issuer ranges needs a word such as "card" nearby."""
 
     ENTITY = "CREDIT_CARD"
-    PATTERNS = (Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,18}(?![\w]|[.,/-]\d)", 0.8),)
+    PATTERNS = (Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,79}+", 0.8),)
     CONTEXT = (
         "card", "credit", "debit", "visa", "mastercard", "amex", "cc", "kreditkarte", "carte",
         "tarjeta", "carta",
@@ -69,7 +71,7 @@ class CreditCardDetector(PatternDetector):
         if "  " in value or "--" in value:
             return REJECT
         digits = value.replace(" ", "").replace("-", "")
-        if len(set(digits)) < 2 or not luhn.is_valid(digits):
+        if not 12 <= len(digits) <= 19 or len(set(digits)) < 2 or not luhn.is_valid(digits):
             return REJECT
         # An unknown issuer range is kept as "other": detect() then asks for a card word nearby.
         return Verdict(True, True, card_issuer(digits) or "other")
@@ -77,20 +79,49 @@ class CreditCardDetector(PatternDetector):
     def detect(self, text: str) -> Iterator[Span]:
         _, regex = self._compiled[0]
         for m in regex.finditer(text):
-            start, value = m.start(), m.group()
-            verdict = self.validate(value)
-            # "4111 1111 1111 1111 123": a grouped card followed by another number.
-            while not verdict.ok and (last := _LAST_GROUP.search(value)) and last.start() >= 12:
-                value = value[: last.start()]
-                verdict = self.validate(value)
-            if not verdict.ok:
-                continue
-            end = start + len(value)
-            context = self.has_context(text, start, end)
-            if not context and (verdict.subtype == "other" or sum(map(str.isdigit, value)) < 13):
-                continue  # unknown ranges and 12-digit Maestro numbers look like any reference
-            score = min(1.0, 0.8 + self.CONTEXT_BOOST) if context else 0.8
-            yield Span(start, end, self.ENTITY, score, True, verdict.subtype, self.name)
+            run = m.group()
+            if _GLUED_AFTER.match(text, m.end()):
+                # The last group belongs to what follows ("... 6467 203.0.113.7", "1234abc").
+                run = run[: _DIGIT_GROUP_LAST.search(run).start()]  # type: ignore[union-attr]
+            yield from self._cards_in(text, run, m.start())
+
+    def _span(self, text: str, start: int, end: int) -> Span | None:
+        """A span for ``text[start:end]`` if it is a card number that needs no more evidence
+        or has a card word before it."""
+        verdict = self.validate(text[start:end])
+        if not verdict.ok:
+            return None
+        context = self.has_context(text, start, end)
+        digits = sum(map(str.isdigit, text[start:end]))
+        if not context and (verdict.subtype == "other" or digits < 13):
+            return None  # unknown ranges and 12-digit Maestro numbers look like references
+        score = min(1.0, 0.8 + self.CONTEXT_BOOST) if context else 0.8
+        return Span(start, end, self.ENTITY, score, True, verdict.subtype, self.name)
+
+    def _cards_in(self, text: str, run: str, offset: int) -> Iterator[Span]:
+        """Cards in a run of digit groups: the whole run, else the longest card windows of
+        whole groups, left to right ("7334 4539 1488 0343 6467": a number, then a card).
+        A compact digit run is never split: a card is not hidden inside a longer number."""
+        if sum(map(str.isdigit, run)) < 12:
+            return
+        span = self._span(text, offset, offset + len(run))
+        if span is not None:
+            yield span
+            return
+        groups = [g.span() for g in _DIGIT_GROUP.finditer(run)]
+        i = 0
+        while i < len(groups):
+            for j in range(min(len(groups), i + 19), i, -1):
+                s, e = groups[i][0], groups[j - 1][1]
+                if not 12 <= e - s - (j - 1 - i) <= 19:
+                    continue
+                span = self._span(text, offset + s, offset + e)
+                if span is not None:
+                    yield span
+                    i = j
+                    break
+            else:
+                i += 1
 
 
 class IbanDetector(PatternDetector):

@@ -126,3 +126,15 @@ def test_url_found(text: str, expected: str) -> None:
 )
 def test_url_not_found(text: str) -> None:
     assert values(URL, text) == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("call (415) 555-2671 10.0.0.7", ["(415) 555-2671"]),
+        ("(415) 555-2671abc", []),
+        ("mobile +44 20 7946 0958, office +49 30 901820", ["+44 20 7946 0958", "+49 30 901820"]),
+    ],
+)
+def test_phone_next_to_other_tokens(text: str, expected: list[str]) -> None:
+    assert values(PHONE, text) == expected

@@ -108,3 +108,17 @@ def test_bic_found(text: str, expected: str) -> None:
 )
 def test_bic_not_found(text: str) -> None:
     assert values(BIC, text) == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2001:db8::8a2e:370:7334 4539 1488 0343 6467", ["4539 1488 0343 6467"]),
+        ("DE89 3704 0044 0532 0130 00 4539 1488 0343 6467", ["4539 1488 0343 6467"]),
+        ("4539 1488 0343 6467 203.0.113.14", ["4539 1488 0343 6467"]),
+        ("4111111111111111 5555555555554444", ["4111111111111111", "5555555555554444"]),
+        ("id 41111111111111115555", []),  # a compact run is never split
+    ],
+)
+def test_card_next_to_other_numbers(text: str, expected: list[str]) -> None:
+    assert values(CARD, text) == expected
