@@ -98,6 +98,7 @@ def http(
 class Stack:
     gateway: str
     provider: str
+    gateway_pid: int
 
     def received(self) -> list[str]:
         return json.loads(http("GET", self.provider + "/_received").body)
@@ -114,7 +115,7 @@ def stack() -> Iterator[Stack]:
             ["gateway", "--upstream", provider_url, "--port", "0"], "Doppel gateway listening"
         )
         try:
-            yield Stack(gateway_url, provider_url)
+            yield Stack(gateway_url, provider_url, gateway.pid)
         finally:
             stop(gateway)
     finally:
