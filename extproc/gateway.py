@@ -134,9 +134,10 @@ async def run_gateway(
                     str(admin_path),
                     "--disable-hot-restart",
                     "--log-level",
-                    "error",
+                    os.environ.get("DOPPEL_ENVOY_LOG_LEVEL", "error"),
                 ],
                 stdin=subprocess.DEVNULL,
+                stdout=sys.stderr,  # access logs: stdout carries only the ready line
                 start_new_session=True,
             )
             bound = await loop.run_in_executor(

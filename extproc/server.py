@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 
 SERVICE = pb.DESCRIPTOR.services_by_name["ExternalProcessor"].full_name
 GRPC_OVERHEAD = 64 * 1024  # headers and framing around a body of the maximum size
+# Restoring a small answer chunk (an SSE event or two) takes microseconds: do it on the loop,
+# so streamed tokens never queue behind a large prompt being masked.
+INLINE_BYTES = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
         try:
             if kind == "request_body":
                 return await self._mask(exchange, request)
-            if kind == "response_body":
+            if kind == "response_body" and len(request.response_body.body) > INLINE_BYTES:
                 return await self._offload(exchange, request)
             return exchange.handle(request)
         except ProtocolError as exc:
