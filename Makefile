@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
 
-.PHONY: install run demo test lint format bench clean train tools envoy-configs chart-check
+.PHONY: install run demo test lint format bench clean train tools envoy-configs chart-check proto
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.engine_speed
+
+# Regenerates extproc/doppel_pb/ from proto/ (Doppel's own gRPC API); a test fails when stale.
+proto: $(STAMP)
+	$(BIN)/python proto/generate.py
 
 # Reproduces the shipped NER model in engine/model/ (~45 min on 2 cores; never part of `make test`).
 train: $(STAMP)
