@@ -403,3 +403,26 @@ def test_chart_bootstrap_round_trip_on_loopback() -> None:
         if doppel is not None:
             loopback.stop(doppel)
         loopback.stop(provider)
+
+
+@pytest.mark.parametrize("name", list(VALUES))
+def test_notes_render(name: str) -> None:
+    args = ["install", RELEASE, str(CHART), "--namespace", NAMESPACE, "--dry-run=client"]
+    for path in VALUES[name]:
+        args += ["-f", str(path)]
+    notes = helm(*args).stdout.split("NOTES:", 1)[1]
+    assert "OPENAI_BASE_URL=http://doppel-gateway.doppel.svc.cluster.local/v1" in notes
+
+
+def test_dockerfile_is_what_the_chart_runs(default_docs: list[dict[str, Any]]) -> None:
+    dockerfile = (CHART.parents[1] / "Dockerfile").read_text()
+    assert dockerfile.count("\nFROM ") >= 2, "multi-stage"
+    (deploy,) = find(default_docs, "Deployment", RELEASE)
+    pod = deploy["spec"]["template"]["spec"]
+    assert f"USER {pod['securityContext']['runAsUser']}:" in dockerfile
+    assert 'ENTRYPOINT ["doppel"]' in dockerfile
+    assert pod["containers"][0]["args"][0] == "serve"
+    repository = pod["containers"][0]["image"].split(":")[0]
+    assert repository in dockerfile, "the chart's default image is built from this Dockerfile"
+    ignored = (CHART.parents[1] / ".dockerignore").read_text().split()
+    assert {".venv", ".git", "tests"} <= set(ignored)
