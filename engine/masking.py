@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import random
 import secrets
 import threading
 from collections import Counter, OrderedDict
@@ -15,6 +16,7 @@ from typing import Protocol
 
 from engine.catalog import restore_match
 from engine.detectors.base import Detector
+from engine.policy import Action, Blocked, Mode, Policy, format_double
 from engine.restore import Replacement, Restorer
 from engine.spans import Span, resolve_overlaps
 
@@ -27,6 +29,10 @@ class DoubleMaker(Protocol):
     def double(
         self, entity_type: str, original: str, subtype: str | None = None, attempt: int = 0
     ) -> str: ...
+
+    def seed(self, entity_type: str, original: str, attempt: int = 0) -> bytes: ...
+
+    def for_tenant(self, tenant: str) -> DoubleMaker: ...
 
 
 KEY_ENV = "DOPPEL_KEY"
@@ -83,6 +89,7 @@ class _DetectionCache:
 
 
 MIN_CACHED_CHARS = 64  # below this, detecting again is about as cheap as hashing
+MAX_TENANTS = 1024
 
 
 @dataclass
@@ -91,12 +98,27 @@ class Engine:
 
     detectors: Sequence[Detector]
     pseudonymizer: DoubleMaker
-    placeholder_types: frozenset[str] = frozenset()
+    policy: Policy = field(default_factory=Policy)
     cache_size: int = 4096
     _cache: _DetectionCache = field(init=False, repr=False)
+    _tenants: dict[str, DoubleMaker] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._cache = _DetectionCache(self.cache_size)
+        self._tenants = {}
+        self._tenant_lock = threading.Lock()
+
+    def pseudonymizer_for(self, tenant: str) -> DoubleMaker:
+        """The tenant's pseudonymizer (its own derived key); the engine's own for no tenant."""
+        if not tenant:
+            return self.pseudonymizer
+        with self._tenant_lock:
+            maker = self._tenants.get(tenant)
+            if maker is None:
+                if len(self._tenants) >= MAX_TENANTS:
+                    self._tenants.clear()
+                maker = self._tenants[tenant] = self.pseudonymizer.for_tenant(tenant)
+            return maker
 
     def detect(self, text: str) -> list[Span]:
         """Non-overlapping spans of personal data in ``text``, sorted by start."""
@@ -115,15 +137,18 @@ class Engine:
             spans.extend(detector.detect(text))
         return resolve_overlaps(spans)
 
-    def session(self) -> MaskSession:
-        return MaskSession(self)
+    def session(self, policy: Policy | None = None, tenant: str = "") -> MaskSession:
+        return MaskSession(self, policy or self.policy, self.pseudonymizer_for(tenant))
 
 
 @dataclass
 class MaskSession:
-    """The doubles of one exchange: masks the request's texts, restores the response's."""
+    """The doubles of one exchange under one policy: masks the request's texts, restores the
+    response's."""
 
     engine: Engine
+    policy: Policy
+    pseudonymizer: DoubleMaker
     _double_of: dict[tuple[str, str], str] = field(default_factory=dict)
     _original_of: dict[str, tuple[str, str]] = field(default_factory=dict)
     _placeholders: Counter[str] = field(default_factory=Counter)
@@ -132,10 +157,33 @@ class MaskSession:
     def mask(self, text: str) -> str:
         return self.mask_many([text])[0]
 
+    def detect(self, text: str) -> list[Span]:
+        """The engine's detections under this session's policy: its own types and deny-list
+        added, thresholds and allow-list applied."""
+        spans = self.engine.detect(text)
+        extra = self.policy.extra_spans(text)
+        if extra:
+            spans = resolve_overlaps([*spans, *extra])
+        return [s for s in spans if self.policy.keeps(s, text[s.start : s.end])]
+
     def mask_many(self, texts: Sequence[str]) -> list[str]:
         """Mask several texts of one body. All originals are known before any double is chosen,
-        so no double can equal an original anywhere in the exchange."""
-        found = [(text, self.engine.detect(text)) for text in texts]
+        so no double can equal an original anywhere in the exchange.
+
+        Raises :class:`~engine.policy.Blocked` when a text holds a type the policy blocks. In
+        monitor mode the texts come back unchanged; ``counts`` says what would have been masked.
+        """
+        found = [(text, self.detect(text)) for text in texts]
+        policy = self.policy
+        for _, spans in found:
+            self.counts.update(s.type for s in spans if policy.action(s.type) is not Action.ALLOW)
+        if policy.mode is Mode.MONITOR:
+            return list(texts)
+        blocked = {
+            s.type for _, spans in found for s in spans if policy.action(s.type) is Action.BLOCK
+        }
+        if blocked:
+            raise Blocked(blocked)
         originals = {text[s.start : s.end] for text, spans in found for s in spans}
         return [self._replace(text, spans, originals) for text, spans in found]
 
@@ -143,30 +191,30 @@ class MaskSession:
         out: list[str] = []
         pos = 0
         for span in spans:
+            action = self.policy.action(span.type)
+            if action is Action.ALLOW:
+                continue
             original = text[span.start : span.end]
             out.append(text[pos : span.start])
-            out.append(self._double(span, original, originals))
+            out.append(
+                f"[{span.type}]"
+                if action is Action.REDACT
+                else self._double(span, original, originals, action)
+            )
             pos = span.end
-            self.counts[span.type] += 1
         out.append(text[pos:])
         return "".join(out)
 
-    def _double(self, span: Span, original: str, originals: set[str]) -> str:
+    def _double(self, span: Span, original: str, originals: set[str], action: Action) -> str:
         key = (span.type, original)
         if key in self._double_of:
             return self._double_of[key]
-        if span.type in self.engine.placeholder_types:
+        double = None
+        if action is Action.DOUBLE:
+            double = self._derived_double(span, original, originals)
+        if double is None:
             self._placeholders[span.type] += 1
             double = f"[{span.type}_{self._placeholders[span.type]}]"
-        else:
-            for attempt in range(MAX_ATTEMPTS):
-                double = self.engine.pseudonymizer.double(
-                    span.type, original, span.subtype, attempt
-                )
-                if double not in originals and double not in self._original_of:
-                    break
-            else:  # pragma: no cover - needs 32 collisions in a row
-                raise RuntimeError(f"no free double for a {span.type} after {MAX_ATTEMPTS} tries")
         self._double_of[key] = double
         self._original_of[double] = key
         return double
@@ -174,11 +222,14 @@ class MaskSession:
     def _derived_double(self, span: Span, original: str, originals: set[str]) -> str | None:
         """A keyed double that is no original and no other double of this exchange; None when
         the type has none (a value without letters or digits): a placeholder is used then."""
+        fmt = self.policy.double_format(span.type)
         for attempt in range(MAX_ATTEMPTS):
             try:
-                double = self.engine.pseudonymizer.double(
-                    span.type, original, span.subtype, attempt
-                )
+                if fmt:
+                    seed = self.pseudonymizer.seed(span.type, original, attempt)
+                    double = format_double(fmt, random.Random(int.from_bytes(seed, "big")))
+                else:
+                    double = self.pseudonymizer.double(span.type, original, span.subtype, attempt)
             except ValueError:  # engine.doubles.DoubleError
                 return None
             if double not in originals and double not in self._original_of:

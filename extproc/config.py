@@ -128,7 +128,9 @@ def load(
             raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):
             raise ConfigError(f"config file {path} must hold a mapping of sections")
-    return _build(Config, data, _env_overrides(environ), ())
+    config: Config = _build(Config, data, _env_overrides(environ), ())
+    config.policy_table()  # validate policies now, with errors that name their keys
+    return config
 
 
 def _env_overrides(environ: typing.Mapping[str, str]) -> dict[tuple[str, ...], str]:
@@ -167,7 +169,14 @@ def _build(
                 raise ConfigError(f"{'.'.join(where)}: must be a mapping")
             values[name] = _build(sub, section, env, where)
             continue
-        if where in env:
+        if typing.get_origin(tp) is dict:
+            raw = data.get(name) or {}
+            if not isinstance(raw, dict) or not all(
+                isinstance(v, dict | None) for v in raw.values()
+            ):
+                raise ConfigError(f"{'.'.join(where)}: must map names to mappings")
+            values[name] = raw
+        elif where in env:
             values[name] = _coerce(where, tp, env[where], from_env=True)
         elif name in data:
             values[name] = _coerce(where, tp, data[name], from_env=False)

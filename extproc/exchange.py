@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -27,6 +28,7 @@ from envoy.type.v3 import http_status_pb2
 
 from engine.codecs import GENERIC, Codec, JSONTextError, SSEStream, codec_for
 from engine.masking import Engine, MaskSession
+from engine.policy import Blocked, Mode, Policy
 from engine.restore import Restorer
 from extproc.encoding import Decoder, UnsupportedEncoding, decoder_for
 
@@ -67,6 +69,15 @@ class InvalidJSON(Enum):
 class ExchangeConfig:
     max_request_bytes: int = 8 * 1024 * 1024
     invalid_json: InvalidJSON = InvalidJSON.MASK_AS_TEXT
+    # Named policies; an exchange without a chosen one uses the engine's own.
+    policies: Mapping[str, Policy] = field(default_factory=dict)
+    # Client-sent x-doppel-policy / x-doppel-tenant headers count only when trusted (a gateway
+    # that sets them itself); route settings from Envoy always count.
+    trust_headers: bool = False
+
+
+SELECTOR_NAMESPACE = "doppel"  # metadata_context filter namespace carrying policy / tenant
+POLICY_KEY, TENANT_KEY = "policy", "tenant"
 
 
 @dataclass
@@ -80,6 +91,9 @@ class Exchange:
     session: MaskSession | None = None
     content_type: str = ""
     request_id: str = ""
+    route: Mapping[str, str] = field(default_factory=dict)  # policy/tenant Envoy set per route
+    policy: Policy | None = None
+    tenant: str = ""
     outcome: str = "open"  # masked | unchanged | no_body | blocked:<code> (for metrics and logs)
     restore_failures: int = 0
     _restorer: Restorer | None = None
@@ -91,6 +105,10 @@ class Exchange:
         kind = request.WhichOneof("request")
         if kind is None or kind not in _ALLOWED[self.phase]:
             raise ProtocolError(f"{kind} not expected in phase {self.phase.value}")
+        if kind == "request_headers" and request.HasField("metadata_context"):
+            fields = request.metadata_context.filter_metadata.get(SELECTOR_NAMESPACE)
+            if fields is not None:
+                self.route = {**{k: str(v) for k, v in fields.items()}, **self.route}
         return getattr(self, "_on_" + kind)(getattr(request, kind))
 
     @property
@@ -106,8 +124,18 @@ class Exchange:
         self.request_id = headers.get("x-request-id", "")[:128]
         self.codec = codec_for(headers.get(":path", "/"))
         self.content_type = _media_type(headers.get("content-type", ""))
-        self.session = self.engine.session()
         self.phase = Phase.RESPONSE_HEADERS if msg.end_of_stream else Phase.REQUEST_BODY
+        name = self._selector(POLICY_KEY, headers)
+        self.tenant = self._selector(TENANT_KEY, headers)[:128]
+        if name and name not in self.config.policies:
+            self.session = self.engine.session(tenant=self.tenant)
+            return self.refuse(
+                500,
+                "unknown_policy",
+                f"policy {name!r} is not configured, so the request was not sent",
+            )
+        self.policy = self.config.policies.get(name) if name else None
+        self.session = self.engine.session(self.policy, self.tenant)
         if msg.end_of_stream:
             self.outcome = "no_body"
         if headers.get("content-encoding", "identity").lower() != "identity":
@@ -121,6 +149,14 @@ class Exchange:
         return pb.ProcessingResponse(
             request_headers=pb.HeadersResponse(response=pb.CommonResponse(header_mutation=mutation))
         )
+
+    def _selector(self, key: str, headers: Mapping[str, str]) -> str:
+        """Policy or tenant: the route's (Envoy), else a trusted header, else none."""
+        if value := self.route.get(key):
+            return value
+        if self.config.trust_headers:
+            return headers.get(f"x-doppel-{key}", "")
+        return ""
 
     def _on_request_body(self, msg: pb.HttpBody) -> pb.ProcessingResponse:
         assert self.session is not None
@@ -144,12 +180,21 @@ class Exchange:
             masked = self._mask(msg.body)
         except _Refused as refusal:
             return self.refuse(*refusal.args)
+        except Blocked as blocked:
+            return self.refuse(
+                403,
+                "blocked_by_policy",
+                f"the request contains {blocked}, which policy does not allow to leave",
+            )
         except Exception as exc:
             log.error("masking failed; request blocked", extra={"error": type(exc).__name__})
             return self.refuse(
                 500, "masking_failed", "could not mask this request, so it was not sent"
             )
-        self.outcome = "masked" if masked != msg.body else "unchanged"
+        if self.session.policy.mode is Mode.MONITOR:
+            self.outcome = "monitored"
+        else:
+            self.outcome = "masked" if masked != msg.body else "unchanged"
         return pb.ProcessingResponse(request_body=body_response(masked, masked != msg.body))
 
     def _mask(self, body: bytes) -> bytes:
@@ -192,6 +237,9 @@ class Exchange:
             )
         if self._decoder is not None:
             mutation.remove_headers.extend(["content-encoding", "content-length"])
+        if self.session is not None and self.session.policy.report_header:
+            counts = ",".join(f"{t}={n}" for t, n in sorted(self.session.counts.items()))
+            mutation.set_headers.append(header("x-doppel-entities", counts or "none"))
         response = pb.ProcessingResponse()
         if _media_type(headers.get("content-type", "")) == "text/event-stream":
             self._stream = self._response_codec.stream(self.restorer)

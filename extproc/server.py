@@ -65,7 +65,7 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
         context: grpc.aio.ServicerContext,
     ) -> AsyncIterator[pb.ProcessingResponse]:
         runtime = self.runtime
-        exchange = Exchange(runtime.engine, runtime.exchange)
+        exchange = Exchange(runtime.engine, runtime.exchange, route=_route_selectors(context))
         timings: Counter[str] = Counter()
         metrics.INFLIGHT.inc()
         try:
@@ -141,6 +141,17 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
         finally:
             self._pending -= 1
             metrics.PENDING.set(self._pending)
+
+
+def _route_selectors(context: grpc.aio.ServicerContext) -> dict[str, str]:
+    """Policy and tenant that Envoy set for the route (ExtProcPerRoute grpc_initial_metadata):
+    clients cannot reach these, unlike request headers."""
+    metadata = dict(context.invocation_metadata() or ())
+    return {
+        key: str(metadata[f"x-doppel-{key}"])
+        for key in ("policy", "tenant")
+        if f"x-doppel-{key}" in metadata
+    }
 
 
 def _record(exchange: Exchange, timings: Counter[str]) -> None:
@@ -277,8 +288,8 @@ def engine_from(config: Config) -> Engine:
         config.hmac_key(),
         phone_region=e.phone_region,
         locale=e.locale,
-        placeholder_types=frozenset(e.placeholder_types),
         cache_size=e.cache_size,
+        policy=config.default_policy(),
     )
 
 

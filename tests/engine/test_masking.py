@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import Engine, build_engine
+from engine import Engine, Policy, build_engine
 
 SAMPLES = {
     "EMAIL": ["jane.doe@acme-corp.com", "o.keller@mail.example.org"],
@@ -70,7 +70,7 @@ def test_a_double_never_equals_an_original_or_another_double(engine: Engine) -> 
 
 
 def test_placeholder_mode_per_type(engine: Engine) -> None:
-    placeholders = Engine(engine.detectors, engine.pseudonymizer, frozenset({"EMAIL"}))
+    placeholders = Engine(engine.detectors, engine.pseudonymizer, Policy.placeholders({"EMAIL"}))
     session = placeholders.session()
     text = "a@corp.example, b@corp.example, a@corp.example, card 4539 1488 0343 6467"
     masked = session.mask(text)

@@ -73,3 +73,15 @@ def test_key_from_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         load(write(tmp_path, f"key_file: {key}\n"), environ={}).hmac_key()
     monkeypatch.setenv("DOPPEL_KEY", "from-the-environment")
     assert load(environ={}).hmac_key() == b"from-the-environment"
+
+
+def test_policies_are_validated_at_load(tmp_path: Path) -> None:
+    path = write(tmp_path, "policies:\n  team-a:\n    actions: {EMAIL: shred}\n")
+    with pytest.raises(ConfigError, match=r"policies\.team-a\.actions\.EMAIL: must be one of"):
+        load(path, environ={})
+    path = write(tmp_path, "policies:\n  default:\n    actions: {EMAIL: placeholder}\n"
+                           "  audit:\n    mode: monitor\ntrust_headers: true\n")
+    config = load(path, environ={})
+    assert set(config.exchange_config().policies) == {"default", "audit"}
+    assert config.exchange_config().trust_headers
+    assert config.default_policy().action("EMAIL").value == "placeholder"

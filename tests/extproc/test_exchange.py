@@ -9,7 +9,7 @@ import pytest
 from envoy.config.core.v3 import base_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as pb
 
-from engine import Engine
+from engine import Engine, Policy
 from extproc.exchange import (
     STREAMED,
     Exchange,
@@ -241,3 +241,66 @@ def test_error_answers_are_restored_in_every_string(engine: Engine) -> None:
     reply = ex.handle(response_body(error))
     restored = json.loads(reply.response_body.response.body_mutation.body)
     assert restored["error"]["message"] == f"bad input: Mail {EMAIL}"
+
+
+POLICIES = {
+    "strict": Policy.from_dict("strict", {"actions": {"CREDIT_CARD": "block"}}, {"CREDIT_CARD"}),
+    "audit": Policy.from_dict("audit", {"mode": "monitor", "report_header": True}, set()),
+}
+
+
+def _with_metadata(policy: str) -> pb.ProcessingRequest:
+    request = headers()
+    request.metadata_context.filter_metadata["doppel"].update({"policy": policy})
+    return request
+
+
+def test_policy_from_envoy_route_metadata_context(engine: Engine) -> None:
+    ex = Exchange(engine, ExchangeConfig(policies=POLICIES))
+    ex.handle(_with_metadata("strict"))
+    out = ex.handle(body(chat(f"card {CARD}")))
+    assert out.immediate_response.status.code == 403
+    assert json.loads(out.immediate_response.body)["error"]["code"] == "blocked_by_policy"
+    assert CARD.encode() not in out.immediate_response.body
+
+
+def test_policy_from_grpc_route_metadata_wins(engine: Engine) -> None:
+    ex = Exchange(engine, ExchangeConfig(policies=POLICIES), route={"policy": "audit"})
+    ex.handle(_with_metadata("strict"))
+    out = ex.handle(body(chat(f"card {CARD}, mail {EMAIL}")))
+    assert not out.request_body.response.HasField("body_mutation")  # monitor: unchanged
+    assert ex.outcome == "monitored"
+    reply = ex.handle(response_headers())
+    assert set_headers(reply.response_headers.response)["x-doppel-entities"] == (
+        "CREDIT_CARD=1,EMAIL=1"
+    )
+
+
+def test_client_policy_header_is_ignored_unless_trusted(engine: Engine) -> None:
+    untrusted = Exchange(engine, ExchangeConfig(policies=POLICIES))
+    untrusted.handle(headers(x_doppel_policy="audit"))
+    sent = untrusted.handle(body(chat(f"mail {EMAIL}"))).request_body.response.body_mutation.body
+    assert EMAIL.encode() not in sent  # the client could not switch masking off
+
+    trusted = Exchange(engine, ExchangeConfig(policies=POLICIES, trust_headers=True))
+    trusted.handle(headers(x_doppel_policy="audit"))
+    assert (
+        trusted.handle(body(chat(f"mail {EMAIL}"))).request_body.response.body_mutation.body == b""
+    )
+
+
+def test_unknown_policy_fails_closed(engine: Engine) -> None:
+    ex = Exchange(engine, ExchangeConfig(policies=POLICIES), route={"policy": "nope"})
+    out = ex.handle(headers())
+    assert out.immediate_response.status.code == 500
+    assert json.loads(out.immediate_response.body)["error"]["code"] == "unknown_policy"
+
+
+def test_tenant_from_route_changes_the_doubles(engine: Engine) -> None:
+    def sent(route: dict[str, str]) -> bytes:
+        ex = Exchange(engine, route=route)
+        ex.handle(headers())
+        return ex.handle(body(chat(f"mail {EMAIL}"))).request_body.response.body_mutation.body
+
+    assert sent({"tenant": "a"}) != sent({"tenant": "b"})
+    assert sent({"tenant": "a"}) == sent({"tenant": "a"})

@@ -18,7 +18,7 @@ from envoy.service.ext_proc.v3 import external_processor_pb2_grpc as pb_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from engine import Engine
+from engine import Engine, Policy
 from extproc import metrics
 from extproc.config import Config, ServerSection, TLSSection
 from extproc.server import DoppelServer
@@ -247,7 +247,7 @@ def test_restore_failure_passes_the_answer_on_and_is_counted(engine: Engine) -> 
 
 
 def test_reload_swaps_the_engine_for_new_exchanges(engine: Engine) -> None:
-    placeholders = Engine(engine.detectors, engine.pseudonymizer, frozenset({"EMAIL"}))
+    placeholders = Engine(engine.detectors, engine.pseudonymizer, Policy.placeholders({"EMAIL"}))
 
     async def go() -> None:
         server = await started(config(), engine)
