@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from engine.entities import EntityType
+from engine.policy import Policy, PolicyError
 from extproc.exchange import ExchangeConfig, InvalidJSON
 
 
@@ -80,11 +82,32 @@ class Config:
     metrics: MetricsSection = field(default_factory=MetricsSection)
     log: LogSection = field(default_factory=LogSection)
     key_file: str = ""
+    # Named policies (see engine.policy); chosen per route by Envoy (gRPC metadata or
+    # metadata_context), or by the x-doppel-policy header when trust_headers is on.
+    policies: dict[str, Any] = field(default_factory=dict)
+    trust_headers: bool = False
+
+    def policy_table(self) -> dict[str, Policy]:
+        known = {t.value for t in EntityType}
+        try:
+            return {
+                name: Policy.from_dict(name, spec or {}, known)
+                for name, spec in self.policies.items()
+            }
+        except PolicyError as exc:
+            raise ConfigError(str(exc)) from None
+
+    def default_policy(self) -> Policy:
+        """``policies.default`` if configured, else placeholders for engine.placeholder_types."""
+        table = self.policy_table()
+        return table.get("default") or Policy.placeholders(tuple(self.engine.placeholder_types))
 
     def exchange_config(self) -> ExchangeConfig:
         return ExchangeConfig(
             max_request_bytes=self.limits.max_body_bytes,
             invalid_json=InvalidJSON(self.limits.invalid_json),
+            policies=self.policy_table(),
+            trust_headers=self.trust_headers,
         )
 
     def hmac_key(self) -> bytes | None:
