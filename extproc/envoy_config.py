@@ -547,9 +547,14 @@ def istio_extproc_cluster(service: str, namespace: str, port: int | str = 50051)
     return f"outbound|{port}||{service}.{namespace}.svc.cluster.local"
 
 
-def _istio_provider(name: str, up: Upstream, namespace: str | None) -> list[dict[str, Any]]:
-    """ServiceEntry (plain HTTP on 80 is turned into TLS on 443) and DestinationRule (TLS
-    origination with SNI, system CAs and the provider's name checked)."""
+def _istio_provider(
+    name: str, up: Upstream, namespace: str | None, origination_port: int
+) -> list[dict[str, Any]]:
+    """ServiceEntry (plain HTTP on 80, sent to the provider's TLS port) and DestinationRule
+    (TLS origination with SNI, system CAs and the provider's name checked) on the port whose
+    traffic is still plain HTTP: 80 at a sidecar, the TLS port at the egress gateway. Only TLS
+    origination is local (``exportTo: ["."]``): apps elsewhere that call https:// directly
+    keep working."""
     meta = {"name": f"doppel-{name}", **({"namespace": namespace} if namespace else {})}
     return [
         {
@@ -561,8 +566,8 @@ def _istio_provider(name: str, up: Upstream, namespace: str | None) -> list[dict
                 "location": "MESH_EXTERNAL",
                 "resolution": "DNS",
                 "ports": [
-                    {"number": 80, "name": "http", "protocol": "HTTP", "targetPort": 443},
-                    {"number": 443, "name": "https", "protocol": "HTTPS"},
+                    {"number": 80, "name": "http", "protocol": "HTTP", "targetPort": up.port},
+                    {"number": up.port, "name": "https", "protocol": "HTTPS"},
                 ],
             },
         },
@@ -572,16 +577,18 @@ def _istio_provider(name: str, up: Upstream, namespace: str | None) -> list[dict
             "metadata": meta,
             "spec": {
                 "host": up.host,
+                "exportTo": ["."],
                 "trafficPolicy": {
                     "portLevelSettings": [
-                        {"port": {"number": port}, "tls": {"mode": "SIMPLE", "sni": up.host,
-                                                           "subjectAltNames": [up.host]}}
-                        for port in (80, 443)
+                        {
+                            "port": {"number": origination_port},
+                            "tls": {"mode": "SIMPLE", "sni": up.host, "subjectAltNames": [up.host]},
+                        }
                     ]
                 },
             },
         },
-    ]  # fmt: skip
+    ]
 
 
 def _istio_envoyfilter(
@@ -655,7 +662,7 @@ def istio_sidecar_resources(
     providers = providers or PROVIDERS
     docs: list[dict[str, Any]] = []
     for name, up in providers.items():
-        docs += _istio_provider(name, up, app_namespace)
+        docs += _istio_provider(name, up, app_namespace, 80)
     docs.append(
         _istio_envoyfilter(
             "doppel-sidecar-outbound",
@@ -686,7 +693,7 @@ def istio_egress_gateway_resources(
     ns = ISTIO_NAMESPACE
     docs: list[dict[str, Any]] = []
     for name, up in providers.items():
-        docs += _istio_provider(name, up, ns)
+        docs += _istio_provider(name, up, ns, up.port)
     docs.append(
         {
             "apiVersion": "networking.istio.io/v1",
@@ -744,7 +751,7 @@ def istio_egress_gateway_resources(
                         {
                             "match": [{"gateways": ["doppel-egress"], "port": 80}],
                             "route": [{"destination": {"host": up.host,
-                                                       "port": {"number": 443}}}],
+                                                       "port": {"number": up.port}}}],
                             "timeout": "600s",
                         },
                     ],

@@ -91,6 +91,7 @@ ISTIO = {
         obj(
             ("host",),
             host=STR,
+            exportTo=arr(STR),
             trafficPolicy=_TRAFFIC_POLICY,
             subsets=arr(obj(("name",), name=STR, trafficPolicy=_TRAFFIC_POLICY)),
         ),

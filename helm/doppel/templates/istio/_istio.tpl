@@ -1,5 +1,7 @@
-{{/* ServiceEntry + DestinationRule for one provider: plain HTTP on 80 becomes TLS on 443 with
-     SNI, system CAs and the provider's name checked. */}}
+{{/* ServiceEntry + DestinationRule for one provider: plain HTTP on 80 goes to the provider's
+     TLS port; TLS is originated (SNI, system CAs, the provider's name checked) on
+     .originationPort, where the traffic is still plain HTTP: 80 at a sidecar, the TLS port at
+     the egress gateway. */}}
 {{- define "doppel.istio.provider" }}
 ---
 apiVersion: networking.istio.io/v1
@@ -32,17 +34,18 @@ metadata:
     {{- include "doppel.labels" .root | nindent 4 }}
 spec:
   host: {{ .p.host }}
+  # TLS origination only here: apps elsewhere that call https:// directly keep working.
+  exportTo:
+    - "."
   trafficPolicy:
     portLevelSettings:
-      {{- range $port := list 80 (int .p.port) }}
       - port:
-          number: {{ $port }}
+          number: {{ .originationPort }}
         tls:
           mode: SIMPLE
-          sni: {{ $.p.host }}
+          sni: {{ .p.host }}
           subjectAltNames:
-            - {{ $.p.host }}
-      {{- end }}
+            - {{ .p.host }}
 {{- end }}
 
 {{/* The EnvoyFilter patches: ext_proc (off) before the router on the HTTP listener, turned on
