@@ -426,3 +426,46 @@ def test_dockerfile_is_what_the_chart_runs(default_docs: list[dict[str, Any]]) -
     assert repository in dockerfile, "the chart's default image is built from this Dockerfile"
     ignored = (CHART.parents[1] / ".dockerignore").read_text().split()
     assert {".venv", ".git", "tests"} <= set(ignored)
+
+
+@pytest.mark.e2e
+def test_mtls_readiness_probe_asks_doppel_over_mtls(
+    all_docs: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The kubelet cannot probe gRPC over mTLS; the chart's exec probe does, and it works."""
+    import sys
+
+    (deploy,) = find(all_docs, "Deployment", RELEASE)
+    (container,) = deploy["spec"]["template"]["spec"]["containers"]
+    command = container["readinessProbe"]["exec"]["command"]
+    assert command[:2] == ["python", "-c"]
+    certs = make_certs(tmp_path)
+    folder = tmp_path / "mounted"
+    folder.mkdir()
+    for name, source in [("ca.crt", certs.ca), ("tls.crt", certs.client_cert),
+                         ("tls.key", certs.client_key)]:  # fmt: skip
+        (folder / name).write_bytes(source.read_bytes())
+    doppel, address = loopback.start(
+        ["serve", "--port", "0"],
+        "Doppel ext_proc server listening",
+        env={
+            "DOPPEL_ENGINE_MODEL": "false",
+            "DOPPEL_MODEL": "0",
+            "DOPPEL_TLS_CERT_FILE": str(certs.server_cert),
+            "DOPPEL_TLS_KEY_FILE": str(certs.server_key),
+            "DOPPEL_TLS_CLIENT_CA_FILE": str(certs.ca),
+        },
+    )
+    try:
+        script = (
+            command[2]
+            .replace("/etc/doppel/tls/", f"{folder}/")
+            .replace("127.0.0.1:50051", address)
+            .replace(SERVICE_HOST, "localhost")
+        )
+        probe = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+        assert probe.returncode == 0, probe.stderr.decode()[-2000:]
+    finally:
+        loopback.stop(doppel)
+    probe = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
+    assert probe.returncode != 0, "a stopped Doppel must fail the probe"
