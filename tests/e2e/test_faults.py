@@ -3,26 +3,19 @@ the provider unmasked (the echo provider's record proves it) and every client ge
 
 from __future__ import annotations
 
-import asyncio
-import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 
 from engine import Engine
-from extproc import envoy_config
 from extproc.config import Config, LimitsSection, ServerSection
-from extproc.echo_provider import Recorder, make_server
 from extproc.exchange import InvalidJSON
-from extproc.gateway import envoy_binary, wait_for_listener
-from extproc.server import DoppelServer
 from tests.e2e.conftest import http
+from tests.e2e.rig import Rig, chat
+from tests.e2e.rig import rig as start_rig
 
 pytestmark = pytest.mark.e2e
 
@@ -30,89 +23,16 @@ EMAIL = "jane.doe@acme-corp.com"
 MAX_BODY = 64 * 1024
 
 
-def chat(text: str) -> bytes:
-    return json.dumps({"model": "m", "messages": [{"role": "user", "content": text}]}).encode()
-
-
-class Loop:
-    """An asyncio loop in a thread, for the in-process Doppel server."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro, timeout: float = 30):  # type: ignore[no-untyped-def]
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(5)
-
-
-@dataclass
-class Rig:
-    gateway: str
-    server: DoppelServer
-    recorder: Recorder
-    loop: Loop
-    engine: Engine
-
-    def use(self, engine: Engine, **limits: object) -> None:
-        config = replace(self.server.config, limits=replace(self.server.config.limits, **limits))
-        self.server.reload(config, engine)
-
-
 @pytest.fixture(scope="module")
 def rig(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    tmp = tmp_path_factory.mktemp("faults")
-    echo, recorder = make_server("127.0.0.1", 0)
-    threading.Thread(target=echo.serve_forever, daemon=True).start()
-    loop = Loop()
     config = Config(
         server=ServerSection(port=0, timeout_ms=500, shutdown_grace_s=0.5),
         limits=LimitsSection(max_body_bytes=MAX_BODY),
     )
-
-    async def start() -> DoppelServer:  # grpc.aio objects belong to the loop that made them
-        server = DoppelServer(config, engine)
-        await server.start()
-        return server
-
-    server = loop.run(start())
-    upstream = envoy_config.Upstream(f"http://127.0.0.1:{echo.server_address[1]}")
-    cfg = envoy_config.gateway_config(
-        listen_port=0,
-        extproc_port=server.port,
-        admin_port=0,
-        upstreams={name: upstream for name in envoy_config.PROVIDERS},
-        max_body_bytes=MAX_BODY + 4096,
-    )
-    path = Path(tmp, "envoy.yaml")
-    path.write_text(envoy_config.to_yaml(cfg))
-    admin = Path(tmp, "admin")
-    envoy = subprocess.Popen(
-        [
-            envoy_binary(),
-            "-c",
-            str(path),
-            "--admin-address-path",
-            str(admin),
-            "--disable-hot-restart",
-            "--log-level",
-            "error",
-        ],
-        start_new_session=True,
-    )
-    port = wait_for_listener(admin, envoy, 30)
-    try:
-        yield Rig(f"http://127.0.0.1:{port}", server, recorder, loop, engine)
-    finally:
-        envoy.terminate()
-        envoy.wait(10)
-        loop.run(server.stop())
-        loop.close()
-        echo.shutdown()
+    with start_rig(
+        engine, config, tmp_path_factory.mktemp("faults"), max_body_bytes=MAX_BODY + 4096
+    ) as running:
+        yield running
 
 
 class _Slow:
