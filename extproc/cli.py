@@ -1,4 +1,5 @@
-"""The ``doppel`` command: serve, gateway, echo-provider, detect, mask, demo, envoy-config."""
+"""The ``doppel`` command: serve, gateway, echo-provider, detect, mask, restore, demo,
+envoy-config."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from engine import build_engine
 
@@ -122,7 +123,65 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _mask(args: argparse.Namespace) -> int:
+    if args.remote:
+        return _remote("mask", _remote_mask, args)
     sys.stdout.write(build_engine().session().mask(sys.stdin.read()))
+    return 0
+
+
+def _remote_mask(args: argparse.Namespace) -> None:
+    """Mask on a remote server (doppel.v1.Privacy); the session token goes to stderr or a file."""
+    import os
+
+    from extproc.direct import connect, remote_mask
+
+    with connect(args.remote, args.ca_file) as channel:
+        masked, token = remote_mask(channel, sys.stdin.read())
+    sys.stdout.write(masked)
+    if args.session_out:
+        fd = os.open(args.session_out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+    else:
+        print(token, file=sys.stderr)
+
+
+def _restore(args: argparse.Namespace) -> int:
+    return _remote("restore", _remote_restore, args)
+
+
+def _remote_restore(args: argparse.Namespace) -> None:
+    """Stream stdin through RestoreStream; restored text is written as soon as it is certain."""
+    import codecs
+    from pathlib import Path
+
+    from extproc.direct import connect, remote_restore
+
+    token = args.session or Path(args.session_file).read_text().strip()
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+    def chunks() -> Iterator[str]:
+        while block := sys.stdin.buffer.read1(64 * 1024):
+            yield decoder.decode(block)
+        yield decoder.decode(b"", final=True)
+
+    with connect(args.remote, args.ca_file) as channel:
+        for text in remote_restore(channel, token, chunks()):
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+
+def _remote(name: str, call: Callable[[argparse.Namespace], None], args: argparse.Namespace) -> int:
+    import grpc
+
+    try:
+        call(args)
+    except grpc.RpcError as exc:  # the server's messages never quote a text
+        print(f"doppel {name}: {exc.code().name}: {exc.details()}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # the session file
+        print(f"doppel {name}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -178,7 +237,31 @@ def parser() -> argparse.ArgumentParser:
     d.set_defaults(func=_detect)
 
     m = sub.add_parser("mask", help="text in, masked text out")
+    m.add_argument("--remote", metavar="HOST:PORT", help="mask on a Doppel direct API server")
+    m.add_argument(
+        "--session-out",
+        metavar="FILE",
+        help="with --remote: write the session token here (mode 0600) instead of to stderr",
+    )
+    m.add_argument("--ca-file", help="with --remote: use TLS, trusting this CA bundle")
     m.set_defaults(func=_mask)
+
+    r = sub.add_parser("restore", help="text in, originals of a remote session back in, out")
+    r.add_argument(
+        "--remote",
+        metavar="HOST:PORT",
+        required=True,
+        help="the Doppel direct API server that masked it",
+    )
+    token = r.add_mutually_exclusive_group(required=True)
+    token.add_argument("--session", metavar="TOKEN", help="the session token from doppel mask")
+    token.add_argument(
+        "--session-file",
+        metavar="FILE",
+        help="read the session token from FILE (keeps it out of the process list)",
+    )
+    r.add_argument("--ca-file", help="use TLS, trusting this CA bundle")
+    r.set_defaults(func=_restore)
 
     sub.add_parser("demo", help="show a leak-free round trip through the gateway").set_defaults(
         func=_demo
