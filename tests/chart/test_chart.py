@@ -481,3 +481,12 @@ def test_mtls_readiness_probe_asks_doppel_over_mtls(
         loopback.stop(doppel)
     probe = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=30)
     assert probe.returncode != 0, "a stopped Doppel must fail the probe"
+
+
+def test_mounted_secrets_are_readable_by_the_container_user(docs: list[dict[str, Any]]) -> None:
+    """Secret files are root-owned; only fsGroup (group read) lets a non-root user read them."""
+    for deploy in find(docs, "Deployment"):
+        pod = deploy["spec"]["template"]["spec"]
+        secrets = [v for v in pod["volumes"] if "secret" in v]
+        if secrets:
+            assert pod["securityContext"]["fsGroup"] == pod["securityContext"]["runAsGroup"]

@@ -136,7 +136,7 @@ app.kubernetes.io/component: gateway
 {{- $selector := index . 2 }}
 {{- if $spread }}
 {{- toYaml $spread }}
-{{- else }}
+{{- else -}}
 - maxSkew: 1
   topologyKey: topology.kubernetes.io/zone
   whenUnsatisfiable: ScheduleAnyway
