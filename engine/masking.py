@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import random
+import re
 import secrets
 import threading
 from collections import Counter, OrderedDict
@@ -90,6 +91,7 @@ class _DetectionCache:
 
 MIN_CACHED_CHARS = 64  # below this, detecting again is about as cheap as hashing
 MAX_TENANTS = 1024
+_PLACEHOLDER = re.compile(r"\[([A-Z0-9_]+)_(\d+)\]")
 
 
 @dataclass
@@ -235,6 +237,22 @@ class MaskSession:
             if double not in originals and double not in self._original_of:
                 return double
         return None
+
+    def export_pairs(self) -> dict[str, tuple[str, str]]:
+        """This exchange's doubles: double -> (entity type, original), for the vault."""
+        return dict(self._original_of)
+
+    def import_pairs(self, pairs: dict[str, tuple[str, str]]) -> None:
+        """Doubles of an earlier exchange this one continues: they are restored in its answer,
+        and its own originals get the same doubles and placeholder numbers as before."""
+        for double, (entity_type, original) in pairs.items():
+            self._original_of.setdefault(double, (entity_type, original))
+            self._double_of.setdefault((entity_type, original), double)
+            m = _PLACEHOLDER.fullmatch(double)
+            if m and m.group(1) == entity_type:
+                self._placeholders[entity_type] = max(
+                    self._placeholders[entity_type], int(m.group(2))
+                )
 
     def restorer(self) -> Restorer:
         return Restorer(

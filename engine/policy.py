@@ -108,7 +108,8 @@ def _custom_detector(custom: CustomType) -> PatternDetector:
         compact = re.sub(r"[\W_]", "", value)
         digits = re.sub(r"\D", "", value)
         ok = validate_module.is_valid(compact) or (
-            digits != compact and validate_module.is_valid(digits))
+            digits != compact and validate_module.is_valid(digits)
+        )
         return Verdict(bool(ok), True)
 
     attrs = {

@@ -20,6 +20,7 @@ import yaml
 
 from engine.entities import EntityType
 from engine.policy import Policy, PolicyError
+from engine.vault import MemoryVault, RedisVault, Vault
 from extproc.exchange import ExchangeConfig, InvalidJSON
 
 
@@ -68,6 +69,25 @@ class MetricsSection:
 
 
 @dataclass(frozen=True)
+class DirectSection:
+    """Doppel's own gRPC API (doppel.v1.Privacy: Detect, Mask, Restore) on a port of its own."""
+
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 = off
+
+
+@dataclass(frozen=True)
+class VaultSection:
+    """Doubles kept for answers that come back in a later exchange (previous_response_id)."""
+
+    backend: str = "memory"  # memory | redis | off
+    url: str = "redis://127.0.0.1:6379/0"
+    ttl_s: int = 3600
+    max_entries: int = 10_000  # memory backend
+    tenant_ttl_s: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class LogSection:
     level: str = "INFO"
     format: str = "json"  # or "text"
@@ -81,6 +101,8 @@ class Config:
     tls: TLSSection = field(default_factory=TLSSection)
     metrics: MetricsSection = field(default_factory=MetricsSection)
     log: LogSection = field(default_factory=LogSection)
+    vault: VaultSection = field(default_factory=VaultSection)
+    direct: DirectSection = field(default_factory=DirectSection)
     key_file: str = ""
     # Named policies (see engine.policy); chosen per route by Envoy (gRPC metadata or
     # metadata_context), or by the x-doppel-policy header when trust_headers is on.
@@ -102,13 +124,22 @@ class Config:
         table = self.policy_table()
         return table.get("default") or Policy.placeholders(tuple(self.engine.placeholder_types))
 
-    def exchange_config(self) -> ExchangeConfig:
+    def exchange_config(self, vault: Vault | None = None) -> ExchangeConfig:
         return ExchangeConfig(
             max_request_bytes=self.limits.max_body_bytes,
             invalid_json=InvalidJSON(self.limits.invalid_json),
             policies=self.policy_table(),
             trust_headers=self.trust_headers,
+            vault=vault,
         )
+
+    def make_vault(self, secret: bytes) -> Vault | None:
+        v = self.vault
+        if v.backend == "off":
+            return None
+        if v.backend == "redis":
+            return RedisVault.from_url(v.url, secret, ttl_s=v.ttl_s, tenant_ttl_s=v.tenant_ttl_s)
+        return MemoryVault(v.ttl_s, v.max_entries, v.tenant_ttl_s)
 
     def hmac_key(self) -> bytes | None:
         """``$DOPPEL_KEY``, else the key file's content (stripped), else None."""
@@ -130,6 +161,7 @@ _CHOICES = {
     ("limits", "invalid_json"): {m.value for m in InvalidJSON},
     ("log", "format"): {"json", "text"},
     ("log", "level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("vault", "backend"): {"memory", "redis", "off"},
 }
 _POSITIVE = {("server", "workers"), ("server", "max_pending"), ("server", "timeout_ms"),
              ("limits", "max_body_bytes")}  # fmt: skip
@@ -194,10 +226,13 @@ def _build(
             continue
         if typing.get_origin(tp) is dict:
             raw = data.get(name) or {}
+            kind = typing.get_args(tp)[1]
+            want = (dict, type(None)) if kind is Any else (int,)
             if not isinstance(raw, dict) or not all(
-                isinstance(v, dict | None) for v in raw.values()
+                isinstance(v, want) and not isinstance(v, bool) for v in raw.values()
             ):
-                raise ConfigError(f"{'.'.join(where)}: must map names to mappings")
+                what = "mappings" if kind is Any else "whole numbers"
+                raise ConfigError(f"{'.'.join(where)}: must map names to {what}")
             values[name] = raw
         elif where in env:
             values[name] = _coerce(where, tp, env[where], from_env=True)

@@ -31,19 +31,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from engine.catalog import restore_match
 from engine.masking import Engine, MaskSession
+from engine.policy import Blocked
 from engine.restore import Replacement, Restorer
 from extproc.doppel_pb import privacy_pb2 as pb
 from extproc.doppel_pb import privacy_pb2_grpc as pb_grpc
-
-try:  # the policy (engine/policy.py) can block a request outright
-    from engine.policy import Blocked
-except ImportError:  # pragma: no cover - an engine without policies never blocks
-
-    class Blocked(Exception):  # type: ignore[no-redef]
-        def __init__(self, types: set[str]) -> None:
-            super().__init__(", ".join(sorted(types)))
-            self.types = types
-
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +151,7 @@ def _token_chars(n_bytes: int) -> int:
 
 def session_pairs(session: MaskSession) -> list[Pair]:
     """Every double a session handed out, with its original and type."""
-    # MaskSession has no public view of its mapping; this is the one place that reads it.
-    return [Pair(d, o, t) for d, (t, o) in session._original_of.items()]
+    return [Pair(d, o, t) for d, (t, o) in session.export_pairs().items()]
 
 
 def restorer_for(pairs: Sequence[Pair]) -> Restorer:

@@ -53,11 +53,13 @@ _GEMINI_ROUTE = re.compile(r"/models/([^/:]+):(generateContent|streamGenerateCon
 
 
 class Recorder:
-    """Thread-safe list of the raw request bodies the provider received."""
+    """Thread-safe list of the raw request bodies the provider received, and the Responses
+    answers it stored (as the real API does by default)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._bodies: list[str] = []
+        self._responses: dict[str, str] = {}
 
     def add(self, body: bytes) -> None:
         with self._lock:
@@ -66,6 +68,15 @@ class Recorder:
     def all(self) -> list[str]:
         with self._lock:
             return list(self._bodies)
+
+    def remember(self, response_id: str, text: str) -> None:
+        """Keep a Responses answer, for requests that continue it (previous_response_id)."""
+        with self._lock:
+            self._responses[response_id] = text
+
+    def recall(self, response_id: str) -> str | None:
+        with self._lock:
+            return self._responses.get(response_id)
 
     def clear(self) -> None:
         with self._lock:
@@ -771,6 +782,12 @@ class EchoHandler(BaseHTTPRequestHandler):
                 self._send_json(200, chat_completion(request, text, ident))
         elif route.endswith("/responses"):
             text = responses_user_text(request)
+            # A stateful API: the provider remembers earlier answers, so an answer can repeat
+            # text (doubles, through Doppel) that this request does not carry.
+            earlier = self.recorder.recall(str(request.get("previous_response_id") or ""))
+            if earlier is not None:
+                text = f"{earlier}\n{text}"
+            self.recorder.remember(f"resp_{ident}", text)
             if stream:
                 self._send_stream(responses_events(request, text, ident, rng), rng)
             else:

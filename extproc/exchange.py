@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,10 +27,18 @@ from envoy.extensions.filters.http.ext_proc.v3 import processing_mode_pb2
 from envoy.service.ext_proc.v3 import external_processor_pb2 as pb
 from envoy.type.v3 import http_status_pb2
 
-from engine.codecs import GENERIC, Codec, JSONTextError, SSEStream, codec_for
+from engine.codecs import (
+    GENERIC,
+    OPENAI_RESPONSES,
+    Codec,
+    JSONTextError,
+    SSEStream,
+    codec_for,
+)
 from engine.masking import Engine, MaskSession
 from engine.policy import Blocked, Mode, Policy
 from engine.restore import Restorer
+from engine.vault import Vault, VaultError
 from extproc.encoding import Decoder, UnsupportedEncoding, decoder_for
 
 log = logging.getLogger(__name__)
@@ -74,7 +83,12 @@ class ExchangeConfig:
     # Client-sent x-doppel-policy / x-doppel-tenant headers count only when trusted (a gateway
     # that sets them itself); route settings from Envoy always count.
     trust_headers: bool = False
+    # Doubles that come back in a later exchange (previous_response_id); None: not kept.
+    vault: Vault | None = None
 
+
+_RESPONSE_ID = re.compile(rb'"id"\s*:\s*"(resp_[A-Za-z0-9_-]{1,200})"')
+_ID_PROBE_BYTES = 16 * 1024
 
 SELECTOR_NAMESPACE = "doppel"  # metadata_context filter namespace carrying policy / tenant
 POLICY_KEY, TENANT_KEY = "policy", "tenant"
@@ -96,6 +110,9 @@ class Exchange:
     tenant: str = ""
     outcome: str = "open"  # masked | unchanged | no_body | blocked:<code> (for metrics and logs)
     restore_failures: int = 0
+    vault_errors: int = 0
+    _response_ref: str = ""
+    _id_probe: bytes = b""
     _restorer: Restorer | None = None
     _stream: SSEStream | None = None
     _decoder: Decoder | None = None
@@ -176,6 +193,7 @@ class Exchange:
         if not msg.body:
             self.outcome = "no_body"
             return pb.ProcessingResponse(request_body=pb.BodyResponse())
+        self._continue_from_vault(msg.body)
         try:
             masked = self._mask(msg.body)
         except _Refused as refusal:
@@ -214,6 +232,51 @@ class Exchange:
             if self.config.invalid_json is InvalidJSON.MASK_AS_TEXT:
                 return self.session.mask(_utf8(body)).encode()
             raise _Refused(400, "invalid_json", f"request body is not valid JSON: {exc}") from None
+
+    # -- the vault: stateful APIs whose answers repeat doubles of earlier exchanges ---------
+
+    def _continue_from_vault(self, body: bytes) -> None:
+        if self.config.vault is None or self.codec is not OPENAI_RESPONSES:
+            return
+        if b"previous_response_id" not in body:
+            return
+        try:
+            ref = json.loads(body).get("previous_response_id")
+        except (ValueError, AttributeError):
+            return
+        if not isinstance(ref, str) or not ref:
+            return
+        assert self.session is not None
+        try:
+            pairs = self.config.vault.load(self.tenant, ref)
+        except VaultError as exc:
+            self.vault_errors += 1
+            log.warning(
+                "vault read failed; restoring from this exchange only",
+                extra={"error": str(exc), "request_id": self.request_id},
+            )
+            return
+        if pairs:
+            self.session.import_pairs(pairs)
+
+    def _keep_in_vault(self, data: bytes) -> None:
+        """Save this exchange's doubles under the provider's response id, once it is seen."""
+        if self.config.vault is None or self.codec is not OPENAI_RESPONSES or self._response_ref:
+            return
+        if self.session is None or not self.session.replacements:
+            return
+        self._id_probe = (self._id_probe + data)[:_ID_PROBE_BYTES]
+        m = _RESPONSE_ID.search(self._id_probe)
+        if m is None:
+            return
+        self._response_ref = m.group(1).decode()
+        try:
+            self.config.vault.save(self.tenant, self._response_ref, self.session.export_pairs())
+        except VaultError as exc:
+            self.vault_errors += 1
+            log.warning(
+                "vault write failed", extra={"error": str(exc), "request_id": self.request_id}
+            )
 
     def _on_request_trailers(self, msg: pb.HttpTrailers) -> pb.ProcessingResponse:
         return pb.ProcessingResponse(request_trailers=pb.TrailersResponse())
@@ -269,6 +332,7 @@ class Exchange:
         original = data
         if self._decoder is not None:
             data = self._decoder.decode(data) + (self._decoder.flush() if end else b"")
+        self._keep_in_vault(data)
         if self._stream is not None:
             out = self._stream.feed(data) + (self._stream.finish() if end else b"")
             return pb.ProcessingResponse(

@@ -27,6 +27,11 @@ RESTORE_FAILURES = Counter(
     ["api"],
     registry=REGISTRY,
 )
+VAULT_ERRORS = Counter(
+    "doppel_vault_errors",
+    "Vault reads or writes that failed (restoring degrades to the exchange)",
+    registry=REGISTRY,
+)
 REJECTED = Counter(
     "doppel_rejected",
     "Requests refused before masking (overload, timeout)",

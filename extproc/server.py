@@ -25,6 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from engine.masking import Engine
+from engine.vault import Vault
 from extproc import metrics
 from extproc.config import Config, ConfigError, ServerSection, TLSSection
 from extproc.config import load as load_config
@@ -51,13 +52,13 @@ class Runtime:
 class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
     def __init__(self, runtime: Runtime, server: ServerSection) -> None:
         self.runtime = runtime
-        self._executor = ThreadPoolExecutor(max_workers=server.workers, thread_name_prefix="doppel")
+        self.executor = ThreadPoolExecutor(max_workers=server.workers, thread_name_prefix="doppel")
         self._max_pending = server.max_pending
         self._timeout = server.timeout_ms / 1000
         self._pending = 0
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self.executor.shutdown(wait=False, cancel_futures=True)
 
     async def Process(
         self,
@@ -137,10 +138,20 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
         metrics.PENDING.set(self._pending)
         try:
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(self._executor, exchange.handle, request)
+            return await loop.run_in_executor(self.executor, exchange.handle, request)
         finally:
             self._pending -= 1
             metrics.PENDING.set(self._pending)
+
+
+def _vault_secret(config: Config) -> bytes:
+    """Replicas that share a Redis vault must share DOPPEL_KEY; without one, a random key."""
+    key = config.hmac_key()
+    if key is None:
+        import secrets
+
+        return secrets.token_bytes(32)
+    return key
 
 
 def _route_selectors(context: grpc.aio.ServicerContext) -> dict[str, str]:
@@ -163,6 +174,8 @@ def _record(exchange: Exchange, timings: Counter[str]) -> None:
         metrics.ENTITIES.labels(entity_type).inc(n)
     if exchange.restore_failures:
         metrics.RESTORE_FAILURES.labels(api).inc(exchange.restore_failures)
+    if exchange.vault_errors:
+        metrics.VAULT_ERRORS.inc(exchange.vault_errors)
     log.info(
         "exchange",
         extra={
@@ -171,6 +184,7 @@ def _record(exchange: Exchange, timings: Counter[str]) -> None:
             "outcome": outcome,
             "entities": counts,
             "restore_failures": exchange.restore_failures,
+            "vault_errors": exchange.vault_errors,
             "ms": {k: round(v * 1000, 2) for k, v in timings.items()},
         },
     )
@@ -189,9 +203,13 @@ def _credentials(tls: TLSSection) -> grpc.ServerCredentials | None:
 class DoppelServer:
     """The gRPC server with ext_proc, health and reflection; ``reload()`` swaps the runtime."""
 
-    def __init__(self, config: Config, engine: Engine) -> None:
+    def __init__(self, config: Config, engine: Engine, vault: Vault | None = None) -> None:
         self.config = config
-        self.processor = ExternalProcessor(Runtime(engine, config.exchange_config()), config.server)
+        # One vault for the server's life: a reload must not forget the doubles it holds.
+        self.vault = vault if vault is not None else config.make_vault(_vault_secret(config))
+        self.processor = ExternalProcessor(
+            Runtime(engine, config.exchange_config(self.vault)), config.server
+        )
         limit = config.limits.max_body_bytes + GRPC_OVERHEAD
         self._server = grpc.aio.server(
             options=[
@@ -211,6 +229,29 @@ class DoppelServer:
             services.append(reflection.SERVICE_NAME)
             reflection.enable_server_reflection(services, self._server)
         self.port = 0
+        self.direct_port = 0
+        self._direct = self._direct_server(config, limit)
+
+    def _direct_server(self, config: Config, limit: int) -> grpc.aio.Server | None:
+        """doppel.v1.Privacy on its own server, so the API is reachable only when opted in."""
+        if not config.direct.port:
+            return None
+        from extproc import direct
+
+        servicer = direct.PrivacyServicer(
+            lambda: self.processor.runtime.engine,
+            _vault_secret(config),
+            executor=self.processor.executor,
+        )
+        server = grpc.aio.server(
+            options=[
+                ("grpc.max_receive_message_length", limit),
+                ("grpc.max_send_message_length", limit),
+            ]
+        )
+        direct.add_to_server(server, servicer)
+        reflection.enable_server_reflection([direct.SERVICE_NAME, reflection.SERVICE_NAME], server)
+        return server
 
     def _set_health(self, status: int) -> None:
         if self._health_sync is not None:
@@ -229,6 +270,17 @@ class DoppelServer:
         if bound == 0:
             raise OSError(f"cannot listen on {address}")
         await self._server.start()
+        if self._direct is not None:
+            direct = f"{self.config.direct.host}:{self.config.direct.port}"
+            self.direct_port = (
+                self._direct.add_secure_port(direct, creds)
+                if creds
+                else self._direct.add_insecure_port(direct)
+            )
+            if self.direct_port == 0:
+                raise OSError(f"cannot listen on {direct}")
+            await self._direct.start()
+            log.info("direct API listening", extra={"address": direct})
         # Warm up (model session, caches) before saying SERVING.
         await asyncio.get_running_loop().run_in_executor(
             None, self.processor.runtime.engine.detect, "warm up: jane@example.org"
@@ -245,13 +297,17 @@ class DoppelServer:
         """Use a new engine and policy for new exchanges; in-flight ones finish on the old."""
         if (config.server, config.tls) != (self.config.server, self.config.tls):
             log.warning("server and tls settings change only on restart")
-        self.processor.runtime = Runtime(engine, config.exchange_config())
+        if config.vault != self.config.vault:
+            log.warning("vault settings change only on restart")
+        self.processor.runtime = Runtime(engine, config.exchange_config(self.vault))
         self.config = config
         log.info("configuration reloaded")
 
     async def stop(self) -> None:
         """Stop accepting, let in-flight exchanges finish up to the grace period."""
         self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
+        if self._direct is not None:
+            await self._direct.stop(grace=self.config.server.shutdown_grace_s)
         await self._server.stop(grace=self.config.server.shutdown_grace_s)
         self.processor.shutdown()
 

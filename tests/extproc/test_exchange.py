@@ -304,3 +304,44 @@ def test_tenant_from_route_changes_the_doubles(engine: Engine) -> None:
 
     assert sent({"tenant": "a"}) != sent({"tenant": "b"})
     assert sent({"tenant": "a"}) == sent({"tenant": "a"})
+
+
+def _responses_exchange(
+    engine: Engine, config: ExchangeConfig, request: dict, answer_text: str | None = None
+) -> tuple[str, str]:
+    """One Responses API exchange; the provider's answer is ``answer_text`` with the masked
+    input appended. Returns (what the provider saw, what the client got)."""
+    ex = Exchange(engine, config)
+    ex.handle(headers(**{":path": "/v1/responses"}))
+    out = ex.handle(body(json.dumps(request).encode()))
+    sent = out.request_body.response.body_mutation.body or json.dumps(request).encode()
+    seen = json.loads(sent)["input"]
+    text = f"{answer_text} {seen}" if answer_text else seen
+    ex.handle(response_headers())
+    reply = json.dumps(
+        {
+            "id": f"resp_{len(text)}",
+            "object": "response",
+            "output": [{"type": "message", "content": [{"type": "output_text", "text": text}]}],
+        }
+    ).encode()
+    back = ex.handle(response_body(reply)).response_body.response.body_mutation.body or reply
+    return seen, json.loads(back)["output"][0]["content"][0]["text"]
+
+
+def test_vault_restores_doubles_of_an_earlier_exchange(engine: Engine) -> None:
+    from engine.vault import MemoryVault
+
+    for vault, restored in ((MemoryVault(), True), (None, False)):
+        config = ExchangeConfig(vault=vault)
+        seen, got = _responses_exchange(engine, config, {"input": f"mail {EMAIL}"})
+        assert EMAIL not in seen and got == f"mail {EMAIL}"
+        first_id = f"resp_{len(seen)}"
+        # the provider remembers the double and repeats it; the new request does not carry it
+        _, got = _responses_exchange(
+            engine,
+            config,
+            {"input": "and again?", "previous_response_id": first_id},
+            answer_text=seen,
+        )
+        assert (EMAIL in got) is restored

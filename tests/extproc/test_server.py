@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -282,5 +283,33 @@ def test_engine_exception_is_fail_closed_over_grpc(engine: Engine) -> None:
         assert len(replies) == 2
         assert replies[1].immediate_response.status.code == 500
         assert EMAIL.encode() not in replies[1].immediate_response.body
+
+    run(go())
+
+
+def test_direct_api_is_opt_in_on_its_own_port(engine: Engine) -> None:
+    from extproc.config import DirectSection
+    from extproc.doppel_pb import privacy_pb2, privacy_pb2_grpc
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    async def go() -> None:
+        server = await started(replace(config(), direct=DirectSection(port=port)), engine)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            stub = privacy_pb2_grpc.PrivacyStub(ch)
+            masked = await stub.Mask(privacy_pb2.MaskRequest(texts=[f"mail {EMAIL}"]))
+            assert EMAIL not in masked.texts[0]
+            back = await stub.Restore(
+                privacy_pb2.RestoreRequest(session=masked.session, texts=list(masked.texts))
+            )
+            assert list(back.texts) == [f"mail {EMAIL}"]
+        # not on the ext_proc port
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as ch:
+            with pytest.raises(grpc.aio.AioRpcError) as info:
+                await privacy_pb2_grpc.PrivacyStub(ch).Mask(privacy_pb2.MaskRequest(texts=["x"]))
+            assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        await server.stop()
 
     run(go())
