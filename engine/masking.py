@@ -58,7 +58,7 @@ def key_from_env() -> bytes:
 
 
 class _DetectionCache:
-    """Bounded LRU of detection results keyed by a digest of the text.
+    """Bounded LRU of detection results keyed by a keyed digest of the text.
 
     Chat APIs resend the whole conversation every turn; with this, turn N only pays for the
     text turn N added. Keys are digests, values offsets: the cache holds no text.
@@ -90,6 +90,8 @@ class _DetectionCache:
 
 
 MIN_CACHED_CHARS = 64  # below this, detecting again is about as cheap as hashing
+# Cache keys are keyed digests: a memory dump cannot confirm a guessed text against them.
+_CACHE_KEY = secrets.token_bytes(32)
 MAX_TENANTS = 1024
 _PLACEHOLDER = re.compile(r"\[([A-Z0-9_]+)_(\d+)\]")
 
@@ -126,7 +128,9 @@ class Engine:
         """Non-overlapping spans of personal data in ``text``, sorted by start."""
         if len(text) < MIN_CACHED_CHARS or self.cache_size <= 0:
             return self._detect(text)
-        key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        key = hashlib.blake2b(
+            text.encode("utf-8", "surrogatepass"), digest_size=16, key=_CACHE_KEY
+        ).digest()
         spans = self._cache.get(key)
         if spans is None:
             spans = self._detect(text)
