@@ -76,7 +76,7 @@ class InvalidJSON(Enum):
 
 @dataclass(frozen=True)
 class ExchangeConfig:
-    max_request_bytes: int = 8 * 1024 * 1024
+    max_request_bytes: int = 4 * 1024 * 1024
     invalid_json: InvalidJSON = InvalidJSON.MASK_AS_TEXT
     # Named policies; an exchange without a chosen one uses the engine's own.
     policies: Mapping[str, Policy] = field(default_factory=dict)
@@ -106,9 +106,9 @@ class Exchange:
     content_type: str = ""
     request_id: str = ""
     route: Mapping[str, str] = field(default_factory=dict)  # policy/tenant Envoy set per route
-    policy: Policy | None = None
     tenant: str = ""
-    outcome: str = "open"  # masked | unchanged | no_body | blocked:<code> (for metrics and logs)
+    # masked | unchanged | monitored | no_body | blocked:<code> (for metrics and logs)
+    outcome: str = "open"
     restore_failures: int = 0
     vault_errors: int = 0
     _response_ref: str = ""
@@ -151,8 +151,8 @@ class Exchange:
                 "unknown_policy",
                 f"policy {name!r} is not configured, so the request was not sent",
             )
-        self.policy = self.config.policies.get(name) if name else None
-        self.session = self.engine.session(self.policy, self.tenant)
+        policy = self.config.policies.get(name) if name else None
+        self.session = self.engine.session(policy, self.tenant)
         if msg.end_of_stream:
             self.outcome = "no_body"
         if headers.get("content-encoding", "identity").lower() != "identity":
