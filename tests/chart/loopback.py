@@ -107,6 +107,14 @@ def _listeners(admin: str) -> dict[str, int]:
     }
 
 
+def _live(admin: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://{admin}/ready", timeout=2) as resp:
+            return resp.status == 200
+    except urllib.error.HTTPError:
+        return False
+
+
 @contextlib.contextmanager
 def run_envoy(config: dict[str, Any], timeout: float = 30) -> Iterator[Envoy]:
     with tempfile.TemporaryDirectory(prefix="doppel-chart-") as tmp:
@@ -131,9 +139,11 @@ def run_envoy(config: dict[str, Any], timeout: float = 30) -> Iterator[Envoy]:
                     raise TimeoutError("envoy did not bind its listeners")
                 admin = admin_path.read_text().strip() if admin_path.exists() else ""
                 if admin:
+                    # LIVE only once every cluster has initialised (first DNS answers included):
+                    # before that the listeners are bound but do not accept yet.
                     with contextlib.suppress(OSError, ValueError):
                         ports = _listeners(admin)
-                        if expected <= ports.keys() and all(ports.values()):
+                        if expected <= ports.keys() and all(ports.values()) and _live(admin):
                             break
                 time.sleep(0.05)
             envoy = Envoy(proc, admin, ports)
