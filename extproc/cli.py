@@ -69,6 +69,7 @@ def _gateway(args: argparse.Namespace) -> int:
                 host=args.host,
                 port=args.port,
                 on_ready=ready,
+                extra_upstreams=_extra_upstreams(args.extra_upstream),
             )
         )
     except ConfigError as exc:
@@ -77,6 +78,18 @@ def _gateway(args: argparse.Namespace) -> int:
     except (OSError, RuntimeError, TimeoutError, ValueError) as exc:
         print(f"doppel gateway: {exc}", file=sys.stderr)
         return 1
+
+
+def _extra_upstreams(items: list[str]):  # type: ignore[no-untyped-def]
+    from extproc.envoy_config import Upstream
+
+    out = {}
+    for item in items:
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise ValueError(f"--extra-upstream takes NAME=URL, got {item!r}")
+        out[name] = Upstream(url)
+    return out
 
 
 def _echo_provider(args: argparse.Namespace) -> int:
@@ -224,6 +237,14 @@ def parser() -> argparse.ArgumentParser:
         "provider) or a base URL that every provider route goes to",
     )
     g.add_argument("--config", help="YAML configuration file (default: $DOPPEL_CONFIG)")
+    g.add_argument(
+        "--extra-upstream",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="also serve an OpenAI-compatible host under /NAME/ (repeatable), "
+        "e.g. groq=https://api.groq.com/openai",
+    )
     g.add_argument("--host", default="127.0.0.1", help="gateway listen address")
     g.add_argument("--port", type=int, default=10000, help="gateway port (0: any free port)")
     g.set_defaults(func=_gateway)

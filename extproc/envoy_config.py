@@ -357,6 +357,35 @@ def _extproc_cluster(
     return cluster
 
 
+def _cel_filter(expression: str) -> dict[str, Any]:
+    return {"extension_filter": {
+        "name": "envoy.access_loggers.extension_filters.cel",
+        "typed_config": {"@type": _TYPE + "envoy.extensions.access_loggers.filters.cel.v3."
+                                          "ExpressionFilter", "expression": expression},
+    }}  # fmt: skip
+
+
+def local_reply_config() -> dict[str, Any]:
+    """Envoy's own error answers as JSON in the same shape as Doppel's, so SDKs show a reason.
+
+    Doppel's refusals (response code details ``doppel_*``) pass unchanged; an ext_proc failure
+    (Doppel down or too slow: the request was not sent) becomes ``doppel_unavailable``; any
+    other local reply (413 over the body limit, 503 no upstream, ...) keeps its status with a
+    JSON body naming Envoy's reason.
+    """
+    return {"mappers": [
+        {"filter": _cel_filter("response.code_details.startsWith('ext_proc_error')"),
+         "body_format_override": {"json_format": {"error": {
+             "type": "doppel_error", "code": "doppel_unavailable",
+             "message": "Doppel: the privacy filter did not answer, so the request was not "
+                        "sent"}}}},
+        {"filter": _cel_filter("!response.code_details.startsWith('doppel_')"),
+         "body_format_override": {"json_format": {"error": {
+             "type": "gateway_error", "code": "%RESPONSE_CODE_DETAILS%",
+             "message": "%LOCAL_REPLY_BODY%"}}}},
+    ]}  # fmt: skip
+
+
 def _hcm(stat_prefix: str, routes: list[dict[str, Any]], filters: list[dict[str, Any]],
          **extra: Any) -> dict[str, Any]:  # fmt: skip
     return {
@@ -366,6 +395,7 @@ def _hcm(stat_prefix: str, routes: list[dict[str, Any]], filters: list[dict[str,
             + "envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager",
             "stat_prefix": stat_prefix,
             "codec_type": "AUTO",
+            "local_reply_config": local_reply_config(),
             **extra,
             "route_config": {
                 "name": stat_prefix,

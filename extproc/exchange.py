@@ -44,6 +44,7 @@ from extproc.encoding import Decoder, UnsupportedEncoding, decoder_for
 log = logging.getLogger(__name__)
 
 STREAMED = processing_mode_pb2.ProcessingMode.STREAMED
+NO_BODY = processing_mode_pb2.ProcessingMode.NONE
 
 
 class Phase(Enum):
@@ -304,7 +305,12 @@ class Exchange:
             counts = ",".join(f"{t}={n}" for t, n in sorted(self.session.counts.items()))
             mutation.set_headers.append(header("x-doppel-entities", counts or "none"))
         response = pb.ProcessingResponse()
-        if _media_type(headers.get("content-type", "")) == "text/event-stream":
+        if self._response_codec.response_fields == () and self._decoder is None:
+            # Nothing to restore (embeddings: numbers): let the answer through unbuffered, so a
+            # large batch is neither held nor cut by the buffer limit.
+            response.mode_override.response_body_mode = NO_BODY
+            self.phase = Phase.DONE
+        elif _media_type(headers.get("content-type", "")) == "text/event-stream":
             self._stream = self._response_codec.stream(self.restorer)
             response.mode_override.response_body_mode = STREAMED
             if "content-length" not in mutation.remove_headers:

@@ -59,6 +59,7 @@ def upstreams_for(upstream: str, echo_url: str | None) -> dict[str, envoy_config
 
 
 def _admin_get(admin: str, path: str) -> bytes:
+    """The admin endpoint's body; raises OSError (a 503 from /ready while Envoy starts)."""
     with urllib.request.urlopen(f"http://{admin}{path}", timeout=2) as resp:
         return resp.read()
 
@@ -74,7 +75,8 @@ def wait_for_listener(admin_path: Path, envoy: subprocess.Popen[bytes], timeout:
             with contextlib.suppress(OSError, ValueError):
                 listeners = json.loads(_admin_get(admin, "/listeners?format=json"))
                 for listener in listeners.get("listener_statuses", []):
-                    if listener.get("name") == "doppel_egress":
+                    # bound is not enough: Envoy must also have finished initialising
+                    if listener.get("name") == "doppel_egress" and _admin_get(admin, "/ready"):
                         return int(listener["local_address"]["socket_address"]["port_value"])
         time.sleep(0.05)
     raise TimeoutError(f"envoy did not become ready within {timeout:.0f}s")
@@ -90,6 +92,7 @@ async def run_gateway(
     stop: asyncio.Event | None = None,
     startup_timeout: float = 30.0,
     config: Config | None = None,
+    extra_upstreams: dict[str, envoy_config.Upstream] | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM (or ``stop``); returns an exit status. ``config`` sets the
     server's limits and timeouts; its listen address is replaced by a free loopback port."""
@@ -120,6 +123,7 @@ async def run_gateway(
                 extproc_port=extproc_port,
                 admin_port=0,
                 upstreams=upstreams,
+                extra_upstreams=extra_upstreams,
                 max_body_bytes=config.limits.max_body_bytes,
             )
             config_path = Path(tmp, "envoy.yaml")

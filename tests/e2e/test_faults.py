@@ -85,6 +85,10 @@ def test_engine_exception_is_refused_not_forwarded(rig: Rig) -> None:
 def test_over_size_body_is_refused_not_forwarded(rig: Rig) -> None:
     rig.use(rig.engine)
     _assert_refused(rig, 413, "request_too_large", chat(f"mail {EMAIL} " + "x" * MAX_BODY))
+    # over Envoy's own buffer limit too: still 413, still JSON
+    _assert_refused(
+        rig, 413, "request_payload_too_large", chat(f"mail {EMAIL} " + "x" * (2 * MAX_BODY))
+    )
 
 
 def test_unparsable_body_under_blocking_policy_is_refused(rig: Rig) -> None:
@@ -113,4 +117,5 @@ def test_doppel_killed_mid_request_forwards_nothing(rig: Rig) -> None:
     # and with Doppel gone, nothing passes either (failure_mode_allow: false)
     second = http("POST", rig.gateway + "/v1/chat/completions", chat(f"mail {EMAIL}"))
     assert second.status >= 500
+    assert second.json()["error"]["code"] == "doppel_unavailable"  # a reason, in JSON
     assert rig.recorder.all() == []

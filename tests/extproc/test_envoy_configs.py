@@ -121,7 +121,7 @@ def test_admin_on_loopback_and_logs_without_secrets(path: Path) -> None:
     assert config["admin"]["address"]["socket_address"]["address"] == "127.0.0.1"
     text = json.dumps(config)
     commands = set()
-    for log in _find(config, "json_format"):
+    for log in _find(_find(config, "access_log"), "json_format"):
         commands |= set(log.values())
     assert commands, "no access log"
     for command in commands:
@@ -130,6 +130,18 @@ def test_admin_on_loopback_and_logs_without_secrets(path: Path) -> None:
             assert command in {"%REQ(X-REQUEST-ID)%", "%REQ(:METHOD)%", "%RESP(X-DOPPEL-ERROR)%"}
         assert "BODY" not in command and "QUERY" not in command
     assert "%PATH(NQ" in text
+
+
+@pytest.mark.parametrize(
+    "path", [p for p in CONFIGS if "istio" not in str(p)], ids=lambda p: p.name
+)
+def test_envoy_errors_are_json_and_doppel_refusals_pass_through(path: Path) -> None:
+    config = yaml.safe_load(path.read_text())
+    mappers = [m for lrc in _find(config, "local_reply_config") for m in lrc["mappers"]]
+    assert mappers, "no local_reply_config: Envoy's own errors would be plain text"
+    expressions = json.dumps(mappers)
+    assert "startsWith('doppel_')" in expressions  # Doppel's JSON refusals are not rewrapped
+    assert "doppel_unavailable" in expressions
 
 
 def _find(node: Any, key: str) -> list[Any]:
@@ -297,9 +309,7 @@ def test_istio_pattern_masks_only_the_enabled_virtual_host(provider: str) -> Non
             typed_per_filter_config=ext_proc_enable_per_route(),
         )
         vhosts.insert(0, provider_vhost)
-        config = loopback.for_loopback(
-            config, int(address.rsplit(":", 1)[1]), loopback.free_port()
-        )
+        config = loopback.for_loopback(config, int(address.rsplit(":", 1)[1]), loopback.free_port())
         with loopback.run_envoy(config) as envoy:
             base = f"http://127.0.0.1:{envoy.ports['doppel_egress']}"
             assert _chat(base, host="provider.test").status == 200

@@ -345,3 +345,14 @@ def test_vault_restores_doubles_of_an_earlier_exchange(engine: Engine) -> None:
             answer_text=seen,
         )
         assert (EMAIL in got) is restored
+
+
+def test_answers_with_nothing_to_restore_are_not_buffered(engine: Engine) -> None:
+    from extproc.exchange import NO_BODY
+
+    ex = Exchange(engine)
+    ex.handle(headers(**{":path": "/v1/embeddings"}))
+    ex.handle(body(json.dumps({"input": f"mail {EMAIL}"}).encode()))
+    out = ex.handle(response_headers_with(**{":status": "200", "content-type": "application/json"}))
+    assert out.mode_override.response_body_mode == NO_BODY
+    assert ex.phase is Phase.DONE

@@ -28,6 +28,32 @@ static_resources:
           '@type': type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: doppel_egress
           codec_type: AUTO
+          local_reply_config:
+            mappers:
+            - filter:
+                extension_filter:
+                  name: envoy.access_loggers.extension_filters.cel
+                  typed_config:
+                    '@type': type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                    expression: response.code_details.startsWith('ext_proc_error')
+              body_format_override:
+                json_format:
+                  error:
+                    type: doppel_error
+                    code: doppel_unavailable
+                    message: 'Doppel: the privacy filter did not answer, so the request was not sent'
+            - filter:
+                extension_filter:
+                  name: envoy.access_loggers.extension_filters.cel
+                  typed_config:
+                    '@type': type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                    expression: '!response.code_details.startsWith(''doppel_'')'
+              body_format_override:
+                json_format:
+                  error:
+                    type: gateway_error
+                    code: '%RESPONSE_CODE_DETAILS%'
+                    message: '%LOCAL_REPLY_BODY%'
           stream_idle_timeout: 300s
           request_headers_timeout: 10s
           normalize_path: true
@@ -163,6 +189,32 @@ static_resources:
           '@type': type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
           stat_prefix: doppel_ops
           codec_type: AUTO
+          local_reply_config:
+            mappers:
+            - filter:
+                extension_filter:
+                  name: envoy.access_loggers.extension_filters.cel
+                  typed_config:
+                    '@type': type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                    expression: response.code_details.startsWith('ext_proc_error')
+              body_format_override:
+                json_format:
+                  error:
+                    type: doppel_error
+                    code: doppel_unavailable
+                    message: 'Doppel: the privacy filter did not answer, so the request was not sent'
+            - filter:
+                extension_filter:
+                  name: envoy.access_loggers.extension_filters.cel
+                  typed_config:
+                    '@type': type.googleapis.com/envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter
+                    expression: '!response.code_details.startsWith(''doppel_'')'
+              body_format_override:
+                json_format:
+                  error:
+                    type: gateway_error
+                    code: '%RESPONSE_CODE_DETAILS%'
+                    message: '%LOCAL_REPLY_BODY%'
           route_config:
             name: doppel_ops
             virtual_hosts:
