@@ -27,6 +27,7 @@ def test_memory_vault_ttl_lru_and_tenants() -> None:
 
 
 def test_redis_vault_round_trip_encrypted(redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()  # the server is shared by the session
     vault = RedisVault.from_url(redis_url, b"a-secret-of-the-deployment", ttl_s=60)
     vault.save("team-a", "resp_abc", PAIRS)
     vault.flush()
