@@ -83,7 +83,7 @@ class Plan:
 
 
 FULL = Plan(
-    latency_n={512: 400, 2048: 400, 8192: 120},
+    latency_n={512: 300, 2048: 300, 8192: 80},
     cached_n=100,
     conversations=12,
     ttft_n=30,
@@ -281,27 +281,61 @@ class Bench:
         wrong = dict.fromkeys(names, 0)
         # Time to first token: the answer is read up to its first content delta, then dropped.
         ttft: dict[str, dict[str, list[float]]] = {n: {"new": [], "cached": []} for n in names}
+        first_delay: dict[str, list[float]] = {n: [] for n in names}
+        paced = {
+            "x-echo-seed": str(STREAM_SEED),
+            "x-events-per-second": str(plan.events_per_second),
+        }
         for r in range(plan.ttft_n):
             text = stream_text(20_000 + r)
-            for kind in ("new", "cached"):  # the same text twice: detection cached the 2nd time
+            # "new": a new long prompt. "cached": the same long prompt again (its detection
+            # cached) after a new short message, so the exchange still has new doubles to
+            # make and a new restorer to build, as a conversation's next turn has.
+            bodies = {
+                "new": single_turn(text, stream=True),
+                "cached": chat_body(
+                    [
+                        {"role": "system", "content": SYSTEM},
+                        {"role": "user", "content": turn_text(20_000 + r, 1)},
+                        {"role": "assistant", "content": "Noted."},
+                        {"role": "user", "content": text},
+                    ],
+                    stream=True,
+                ),
+            }
+            for kind, body in bodies.items():
                 for name in rotated(names, r):
-                    status, reads = self.clients[name].stream(
-                        single_turn(text, stream=True), spaced, first_token_only=True
-                    )
+                    status, reads = self.clients[name].stream(body, spaced, first_token_only=True)
                     tl = parse_stream(reads)
                     if status != 200 or not tl.times:
                         errors[name] += 1
                         continue
                     ttft[name][kind].append(tl.ttft * 1000)
+            # The answer's path alone: from the timestamping source writing the first content
+            # event to the client reading it (the request's masking is over by then). Again a
+            # new short message before the cached prompt: new doubles, a new restorer.
+            path_body = chat_body(
+                [
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": turn_text(30_000 + r, 1)},
+                    {"role": "assistant", "content": "Noted."},
+                    {"role": "user", "content": text},
+                ],
+                stream=True,
+            )
+            for name in rotated(names, r):
+                client, path = self._source(name)
+                status, reads = client.stream(path_body, paced, path=path, first_token_only=True)
+                tl = parse_stream(reads, started=client.started)
+                if status != 200 or not tl.first_content_delay:
+                    errors[name] += 1
+                    continue
+                first_delay[name].append(tl.first_content_delay)
         # Whole answers from the timestamping source, one event per HTTP chunk at an even
         # rate: how long each event takes to reach the client.
         delays: dict[str, list[float]] = {n: [] for n in names}
         durations: dict[str, list[float]] = {n: [] for n in names}
         events: dict[str, list[int]] = {n: [] for n in names}
-        paced = {
-            "x-echo-seed": str(STREAM_SEED),
-            "x-events-per-second": str(plan.events_per_second),
-        }
         texts = [stream_text(9000 + r) for r in range(plan.stream_reps)]
         for r, text in enumerate(texts):
             for name in rotated(names, r):
@@ -347,6 +381,7 @@ class Bench:
         }
         direct = {k: summary(ttft["direct"][k]) for k in ("new", "cached")}
         direct_delay = summary(delays["direct"])
+        direct_first = summary(first_delay["direct"])
         for name in names:
             entry: dict = {
                 "ttft_ms_new": summary(ttft[name]["new"]),
@@ -354,18 +389,21 @@ class Bench:
                 "stream_ms_median": round(statistics.median(durations[name] or [0]), 1),
                 "burst_total_ms_median": round(statistics.median(burst_ms[name] or [0]), 1),
             }
+            entry["first_event_delay_ms"] = summary(first_delay[name])
             entry["event_delay_ms"] = summary(delays[name])
             entry["event_delay_quantiles"] = quantiles(delays[name])
             if name != "direct":
                 entry["ttft_added_ms_new"] = added(entry["ttft_ms_new"], direct["new"])
                 entry["ttft_added_ms_cached"] = added(entry["ttft_ms_cached"], direct["cached"])
                 entry["event_added_ms"] = added(entry["event_delay_ms"], direct_delay)
+                entry["first_event_added_ms"] = added(entry["first_event_delay_ms"], direct_first)
                 entry["per_event_us_burst"] = round(statistics.median(per_event_us[name] or [0]))
             out["targets"][name] = entry
         self.log(
             "streaming TTFT added p50 (new / cached): "
             + ", ".join(
                 f"{k} {v['ttft_added_ms_new']['p50']} / {v['ttft_added_ms_cached']['p50']} ms, "
+                f"first event +{v['first_event_added_ms']['p50']} ms, "
                 f"event delay added p50 {v['event_added_ms']['p50']} p99 "
                 f"{v['event_added_ms']['p99']} ms"
                 for k, v in out["targets"].items()

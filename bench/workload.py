@@ -247,6 +247,7 @@ class StreamTimeline:
     # ms from when the source wrote each event (its id: chatcmpl-<perf_counter_ns>) to its
     # arrival, for every event (``parse_stream(..., started=...)`` and bench.sse_source only)
     delays: list[float] = field(default_factory=list)
+    first_content_delay: float | None = None  # the same, for the first content event
 
     @property
     def ttft(self) -> float:
@@ -272,6 +273,8 @@ def parse_stream(reads: list[tuple[float, bytes]], started: float | None = None)
             choices = event.get("choices") or [{}]
             piece = (choices[0].get("delta") or {}).get("content") or ""
             if piece:
+                if timeline.first_content_delay is None and timeline.delays:
+                    timeline.first_content_delay = timeline.delays[-1]
                 parts.append(piece)
                 total += len(piece)
                 timeline.times.append(t)
