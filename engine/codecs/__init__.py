@@ -136,6 +136,7 @@ OPENAI_RESPONSES = Codec(
         "output.*.content.*.refusal",
         "output.*.summary.*.text",
         "output_text",
+        "instructions",  # the response object echoes the request's instructions
         json=["output.*.arguments"],
     ),
     openai_responses_rules,
