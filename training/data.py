@@ -30,7 +30,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-RECIPE_VERSION = "2025.1"
+RECIPE_VERSION = "2025.3"
 
 FREE_TEXT_TYPES = (
     "GIVEN_NAME",
@@ -197,7 +197,8 @@ class Person:
         if r < 0.80:
             return [g, Seg(" "), Seg(self.middle(), "GIVEN_NAME"), Seg(" "), s]
         if r < 0.86:
-            return [g, Seg(" "), Seg(self.middle()[0] + ".", "GIVEN_NAME"), Seg(" "), s]
+            initial = self.middle()[0] + ("." if self.rng.random() < 0.5 else "")
+            return [g, Seg(" "), Seg(initial, "GIVEN_NAME"), Seg(" "), s]
         if r < 0.90:
             return [Seg(self.given()[0] + ".", "GIVEN_NAME"), Seg(" "), s]
         if r < 0.95:
@@ -328,7 +329,7 @@ class Person:
         state, country = Seg(self.state(), "STATE"), Seg(self.country(), "COUNTRY")
         r = self.rng.random
         sep = "\n" if r() < 0.15 else ", "
-        if self.locale == "en_US" and r() < 0.04:  # US military addresses
+        if self.locale == "en_US" and r() < 0.08:  # US military addresses
             kind = self.rng.choice(["PSC", "Unit", "USNS", "USS"])
             if kind in ("PSC", "Unit"):
                 line = f"{kind} {self.rng.randint(1000, 9999)}, Box {self.rng.randint(1, 9999)}"
@@ -356,8 +357,35 @@ class Person:
             out += [Seg(sep), pc, Seg(" "), city, Seg(", "), state]
         else:
             out += [Seg(sep), pc, Seg(" "), city]
-        if r() < 0.2:
-            out += [Seg(sep), country]
+        if r() < 0.35:
+            out += [Seg(sep if r() < 0.8 else " "), country]
+        return out
+
+    def address_lines(self) -> list[Seg]:
+        """One part per line, as forms and signatures print them (country last, sometimes
+        with the postcode after it)."""
+        r = self.rng.random
+        nl = self.rng.choice(["\n", "\n ", "\n  "])
+        out: list[Seg] = [Seg(self.street(), "STREET")]
+        if r() < 0.5:
+            out += [Seg(nl), Seg(self.secondary(), "SECONDARY_ADDRESS")]
+        out += [Seg(nl), Seg(self.city(), "CITY")]
+        if r() < 0.4:
+            out += [Seg(nl), Seg(self.state(), "STATE")]
+        if r() < 0.5:
+            out += [
+                Seg(nl),
+                Seg(self.country(), "COUNTRY"),
+                Seg(" "),
+                Seg(self.postcode(), "POSTAL_CODE"),
+            ]
+        else:
+            out += [
+                Seg(nl),
+                Seg(self.postcode(), "POSTAL_CODE"),
+                Seg(nl),
+                Seg(self.country(), "COUNTRY"),
+            ]
         return out
 
     def city_line(self) -> list[Seg]:
@@ -652,6 +680,89 @@ NEGATIVES_CODE = [
 ]
 
 
+def _hex(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice("0123456789abcdef") for _ in range(n))
+
+
+def _b64(rng: random.Random, n: int) -> str:
+    return "".join(rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(n))
+
+
+def _num(rng: random.Random) -> str:
+    r = rng.random()
+    if r < 0.3:
+        return str(rng.randint(0, 99999))
+    if r < 0.5:
+        return str(rng.randint(10**8, 10**13))  # epoch seconds / ms, ids
+    if r < 0.7:
+        return f"{rng.uniform(0, 1000):.{rng.randint(1, 12)}f}"
+    if r < 0.85:
+        return str(rng.choice([80, 443, 8080, 8443, 9090, 5432, 6379, 3000, 27017]))
+    return str(rng.randint(10**14, 10**19))
+
+
+def tech_negative(rng: random.Random) -> str:
+    """Lines of logs, configs, code, data files and maths with ids, hashes, ports, epochs and
+    identifiers, none of them personal data (recipe 2025.3)."""
+    w = lambda: rng.choice(WORDS)  # noqa: E731
+    ident = lambda: code_ident(rng)  # noqa: E731
+    lines = [
+        lambda: (
+            f"{nb_date(rng, 'en')} {rng.choice(['INFO', 'WARN', 'DEBUG', 'ERROR'])} [{w()}] request_id=req_{_hex(rng, 10)} {rng.choice(['GET', 'POST'])} /api/v{rng.randint(1, 3)}/{w()}s/{rng.randint(1, 99999)} {rng.choice([200, 201, 404, 500])} {_num(rng)}ms"
+        ),
+        lambda: (
+            f"{ident()}={_num(rng)} {ident()}={_num(rng)} {ident()}={_hex(rng, rng.choice([8, 12, 16]))}"
+        ),
+        lambda: f"image: registry.internal/{w()}/{w()}@sha256:{_hex(rng, 64)}",
+        lambda: (
+            f"  - name: {rng.choice(['http', 'https', 'grpc', 'metrics', 'tls', 'admin', 'web'])}\n    containerPort: {_num(rng)}"
+        ),
+        lambda: (
+            f'"{ident()}": {_num(rng)}, "{ident()}": "{_hex(rng, rng.choice([7, 16, 32]))}", "{w()}_id": "{US.uuid4()}"'
+        ),
+        lambda: (
+            f'"integrity": "sha512-{_b64(rng, 86)}==", "version": "{rng.randint(0, 20)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"'
+        ),
+        lambda: (
+            f'"cursor": "{_b64(rng, rng.randint(12, 40))}=", "ts": {rng.randint(10**9, 2 * 10**9)}, "span_id": "{_hex(rng, 16)}"'
+        ),
+        lambda: (
+            f"{w().upper()[:3]}-{rng.randint(100, 99999)}-{rng.choice(['BLK', 'GRY', 'BLU', 'RED', 'XL'])},{rng.choice(PRODUCTS)},{w()},{_num(rng)},{rng.randint(1, 500)},{rng.choice(['LOT', 'REF', 'BATCH'])}-{rng.randint(10**6, 10**10)}"
+        ),
+        lambda: (
+            f"    {ident()} VARCHAR({rng.choice([16, 32, 64, 255])}) NOT NULL, {ident()} UUID, {ident()} BIGINT"
+        ),
+        lambda: (
+            f'    {rng.choice("abcxyz")}.{w()}(new {ident().capitalize()}("{w()}", {rng.randint(1, 9)}, {ident()}));'
+        ),
+        lambda: (
+            f"\t{rng.choice('srcw')}.{w()}.{rng.choice(['Lock', 'Close', 'Wait'])}()\n\t{ident()} := make(chan {rng.choice(['error', 'int', 'bool'])})"
+        ),
+        lambda: (
+            f"    return hashlib.sha256({ident()}).hexdigest()  # {ident()} = str(uuid.uuid4())"
+        ),
+        lambda: (
+            f"F({rng.randint(10, 90)}) = {_num(rng)}; {rng.randint(2, 20)}! = {_num(rng)}; pi = 3.14159265358979"
+        ),
+        lambda: (
+            f"{rng.randint(0, 9)}.{rng.randint(1, 9)} + 0.{rng.randint(1, 9)} = {_num(rng)}; 2^{rng.randint(8, 64)} = {_num(rng)}"
+        ),
+        lambda: (
+            f'  File "/usr/lib/python3/site-packages/{w()}/{ident()}.py", line {rng.randint(1, 999)}, in {ident()}'
+        ),
+        lambda: (
+            f"commit {_hex(rng, 40)}\nAuthor: ci-bot <ci@build.internal>\n    bump {w()} to {rng.randint(0, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
+        ),
+        lambda: (
+            f"[metrics] rps={_num(rng)} p50={_num(rng)}ms p99={_num(rng)}ms errors={rng.randint(0, 5)} heap={rng.randint(50, 900)}MB"
+        ),
+        lambda: (
+            f"const {ident()} = {{ {w()}: '#{_hex(rng, 6)}', {w()}: 'rgb({rng.randint(0, 255)}, {rng.randint(0, 255)}, {rng.randint(0, 255)})' }};"
+        ),
+    ]
+    return "\n".join(rng.choice(lines)() for _ in range(rng.randint(2, 6)))
+
+
 # ---------------------------------------------------------------------------------------------
 # Templates. Slots: {A.given} {A.surname} {A.name} {A.inv} {A.formal} {A.title} {A.email}
 # {A.phone} {A.username} {A.password} {A.street} {A.secondary} {A.city} {A.state}
@@ -810,6 +921,36 @@ T = {
         "The flat at {A.address} is let to {A.name}; deposit {money}.",
         "Seller {A.name} accepted the offer from {B.name} for {A.street}.",
         "Property {A.street}, {A.city}, {A.state}: three bedrooms, garden, {money}.",
+    ],
+    # people mentioned by one name part, in lists, with possessives (recipe 2025.2)
+    "mentions": [
+        "{A.surname} said the numbers look fine, but {B.surname} wants another review.",
+        "Thanks to {A.given}, {B.given} and {C.given} for covering the weekend shift.",
+        "{A.given} is on leave until {date}; ask {B.given} instead.",
+        "According to {A.surname}, the shipment left {place} on {date}.",
+        "cc {A.given}, {B.given}",
+        "{A.surname}'s team signed off on the {product} migration.",
+        "The novel by {A.given} {A.surname} was adapted for film by {B.surname}.",
+        "{A.given} will be late today, {B.given} is sick.",
+        "Our guests tonight: {A.name}, {B.name} and {C.given} {C.surname}.",
+        "I asked {A.given} whether {B.surname} had paid, and she said no.",
+        "Directed by {A.name}, starring {B.name} and {C.surname}.",
+        "{A.given} {A.middle} {A.surname} and {B.given} met at {A.company}.",
+        "Shout-out to {A.given} for fixing the build!",
+        "{A.surname} and {B.surname} co-authored the report.",
+        "my neighbour {A.given} keeps parking in front of our garage",
+        "{A.given}'s manager {B.given} approved the refund.",
+        "Invite {A.given} {A.surname}, {B.given} {B.surname} and {C.given} {C.surname} to the review.",
+        "Assigned to: {A.surname}. Reviewer: {B.surname}.",
+        "{A.given} {A.surname} ({A.age}) from {A.city} won the {place} marathon.",
+        "Please welcome {A.given}, who joins {B.surname}'s team as {job}.",
+    ],
+    "forms": [
+        "Name: {A.name}\nAddress:\n{A.lines}\nPhone: {A.phone}",
+        "{A.name}\n{A.lines}",
+        "Ship to:\n{A.name}\n{A.lines}\n\nBill to:\n{B.name}\n{B.lines}",
+        "Applicant: {A.inv}\nDate of birth: {A.dob}\nHome address: {A.address}",
+        "Contact details\n{A.given} {A.surname}\n{A.company}\n{A.lines}\n{A.email}",
     ],
 }
 
@@ -1053,10 +1194,14 @@ def slot_value(p: Person, attr: str) -> list[Seg]:
         return p.name_inverted()
     if attr == "formal":
         return p.formal()
+    if attr == "middle":
+        return [Seg(p.middle(), "GIVEN_NAME")]
     if attr == "title":
         return [Seg(p.title())]
     if attr == "address":
-        return p.address()
+        return p.address() if p.rng.random() < 0.8 else p.address_lines()
+    if attr == "lines":
+        return p.address_lines()
     if attr == "cityline":
         return p.city_line()
     raise KeyError(attr)
@@ -1139,7 +1284,9 @@ class Generator:
         if r < 0.1 and self.split == "train":
             tpl = self.rng.choice(NEGATIVES_EN + NEGATIVES_CODE)
             return render(tpl, {}, filler_values(self.rng, lang)), {"template": "negative"}
-        if r < 0.25:
+        if r < 0.2 and self.split == "train":
+            return [Seg(tech_negative(self.rng))], {"template": "negative/tech"}
+        if r < 0.33:
             fmt = self.rng.choice(self.formats)
             people = [self.person(locale) for _ in range(self.rng.choice([1, 1, 2, 3]))]
             return structured(fmt, people, self.rng), {
@@ -1167,10 +1314,13 @@ class Generator:
             segs_, meta = self.segment()
             segments += segs_
             metas.append(meta)
-            if self.split == "train" and self.rng.random() < 0.25:
-                neg = self.rng.choice(NEGATIVES_EN)
-                segments.append(Seg(" "))
-                segments += render(neg, {}, filler_values(self.rng, "en"))
+            if self.split == "train" and self.rng.random() < 0.3:
+                segments.append(Seg(self.rng.choice([" ", "\n"])))
+                if self.rng.random() < 0.5:
+                    segments.append(Seg(tech_negative(self.rng)))
+                else:
+                    neg = self.rng.choice(NEGATIVES_EN)
+                    segments += render(neg, {}, filler_values(self.rng, "en"))
         text, spans = join(segments)
         return Example(text, spans, {"parts": metas})
 

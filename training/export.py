@@ -69,7 +69,7 @@ def quantize(fp32: Path, int8: Path) -> None:
         str(int8),
         weight_type=QuantType.QInt8,
         op_types_to_quantize=["MatMul", "Gemm", "Gather"],
-        per_channel=False,
+        per_channel=True,
     )
 
 
