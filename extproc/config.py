@@ -51,7 +51,8 @@ class EngineSection:
     phone_region: str = "US"
     locale: str = "en_US"
     placeholder_types: tuple[str, ...] = ()
-    model: bool = True
+    model: bool = True  # the NER model (names, addresses, ...); false: patterns only
+    model_threads: int = 0  # onnxruntime threads; 0: $DOPPEL_MODEL_THREADS, else up to 2
     cache_size: int = 4096
 
 

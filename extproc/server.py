@@ -346,6 +346,9 @@ def engine_from(config: Config) -> Engine:
         locale=e.locale,
         cache_size=e.cache_size,
         policy=config.default_policy(),
+        # engine.model: false, or $DOPPEL_MODEL=0, runs the pattern detectors only
+        model=False if not e.model else None,
+        model_threads=e.model_threads or None,
     )
 
 
