@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import urllib.request
 
@@ -15,8 +16,12 @@ from extproc.gateway import run_gateway
 
 # Synthetic values, valid for their type (Luhn, mod-97, ...), belonging to nobody.
 PERSONAL = {
+    "GIVEN_NAME": "Jane",
+    "SURNAME": "Doe",
     "EMAIL": "jane.doe@acme-corp.com",
     "PHONE": "+1 415-555-0134",
+    "STREET": "1200 Market Street",
+    "CITY": "San Francisco",
     "CREDIT_CARD": "4539 1488 0343 6467",
     "IBAN": "DE89 3704 0044 0532 0130 00",
     "SSN": "536-22-8147",
@@ -24,10 +29,11 @@ PERSONAL = {
     "API_KEY": "sk-proj-4fT9xQ2LmZ8vR1cN7bK3wYe6HsJ0pDaU",
 }
 PROMPT = (
-    f"Customer {PERSONAL['EMAIL']} (phone {PERSONAL['PHONE']}, SSN {PERSONAL['SSN']}) asks us "
-    f"to move the refund from card {PERSONAL['CREDIT_CARD']} to IBAN {PERSONAL['IBAN']}. "
-    f"The request came from {PERSONAL['IP_ADDRESS']}; our key {PERSONAL['API_KEY']} was used. "
-    "Summarise this in one line."
+    f"Customer {PERSONAL['GIVEN_NAME']} {PERSONAL['SURNAME']} ({PERSONAL['EMAIL']}, phone "
+    f"{PERSONAL['PHONE']}, SSN {PERSONAL['SSN']}), living at {PERSONAL['STREET']}, "
+    f"{PERSONAL['CITY']}, asks us to move the refund from card {PERSONAL['CREDIT_CARD']} to IBAN "
+    f"{PERSONAL['IBAN']}. The request came from {PERSONAL['IP_ADDRESS']}; our key "
+    f"{PERSONAL['API_KEY']} was used. Summarise this in one line."
 )
 
 
@@ -76,7 +82,7 @@ async def _demo() -> int:
     print(f"{'type':<12} {'original':<40} {'provider saw it?':<17} restored?")
     failures = 0
     for kind, value in PERSONAL.items():
-        leaked = value in received
+        leaked = re.search(rf"(?<!\w){re.escape(value)}(?!\w)", received) is not None
         restored = value in returned
         failures += leaked or not restored
         print(

@@ -11,13 +11,16 @@ from tests.e2e.conftest import Stack, http
 pytestmark = pytest.mark.e2e
 
 PERSONAL = {
+    "name": "Jane Doe",
+    "street": "1200 Market Street",
     "email": "jane.doe@acme-corp.com",
     "card": "4539 1488 0343 6467",
     "iban": "DE89 3704 0044 0532 0130 00",
     "ip": "203.0.113.77",
 }
 PROMPT = (
-    f"Please draft a note to {PERSONAL['email']}: the refund goes to IBAN {PERSONAL['iban']}, "
+    f"Please draft a note to {PERSONAL['name']} ({PERSONAL['email']}, {PERSONAL['street']}): "
+    f"the refund goes to IBAN {PERSONAL['iban']}, "
     f"not to card {PERSONAL['card']}. The login came from {PERSONAL['ip']}. Grüße, 日本語 ✓"
 )
 
