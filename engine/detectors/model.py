@@ -329,6 +329,7 @@ class ModelDetector:
         return len(gap) <= 3 and all(c in _JOINERS for c in gap) and "\n" not in gap
 
 
+PASSWORD_CONTEXT_CHARS = 160  # how far before a password the word announcing it may stand
 # Words that announce a password, in the seven core languages (lower case, whole words).
 _PASSWORD_CONTEXT = re.compile(
     r"(?<![a-z])(pass(word|wd|code|phrase)?|pwd|pw|pin|secret|kennwort|passwort|"
@@ -382,7 +383,7 @@ def plausible(entity: str, text: str, start: int, end: int) -> bool:
     """Cheap checks that keep the model's guesses to values of the right shape: structured
     types must pass the same kind of check the pattern detectors use (the model only backs
     them up); names must not look like code identifiers; a password needs a word that
-    announces it within 48 characters before it."""
+    announces it within ``PASSWORD_CONTEXT_CHARS`` before it."""
     value = text[start:end]
     digits = sum(c.isdigit() for c in value)
     if not _trained_script(value):
@@ -400,7 +401,10 @@ def plausible(entity: str, text: str, start: int, end: int) -> bool:
             return False
         return any(c.isalpha() for c in value)
     if entity == "PASSWORD":
-        return _PASSWORD_CONTEXT.search(text, max(0, start - 48), start) is not None
+        return (
+            _PASSWORD_CONTEXT.search(text, max(0, start - PASSWORD_CONTEXT_CHARS), start)
+            is not None
+        )
     if entity == "CREDIT_CARD":
         from stdnum import luhn
 
