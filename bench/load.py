@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,8 +36,16 @@ class Stats:
     ok: int = 0
     errors: int = 0
     wrong: int = 0
+    error_kinds: Counter[str] = field(default_factory=Counter)  # status or exception, and code
     latencies: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def _error_code(body: bytes) -> str:
+    try:
+        return str(json.loads(body)["error"]["code"])
+    except (ValueError, KeyError, TypeError):
+        return "?"
 
 
 def _connection(url: str) -> http.client.HTTPConnection:
@@ -82,11 +91,13 @@ def client(url: str, deadline: float, stats: Stats, stream_every: int, index: in
             conn = _connection(url)
             with stats.lock:
                 stats.errors += 1
+                stats.error_kinds["connection"] += 1
             continue
         with stats.lock:
             stats.latencies.append(time.perf_counter() - started)
             if resp.status != 200:
                 stats.errors += 1
+                stats.error_kinds[f"{resp.status} {_error_code(data)}"] += 1
             elif not good:
                 stats.wrong += 1
             else:
@@ -143,6 +154,7 @@ def run_load(
         "ok": stats.ok,
         "errors": stats.errors,
         "wrong": stats.wrong,
+        "error_kinds": dict(stats.error_kinds),
         "rps": round(stats.ok / seconds, 1),
         "p50_ms": pct(0.5),
         "p99_ms": pct(0.99),
@@ -201,6 +213,8 @@ def main() -> None:
         f"| {result['concurrency']} | {result['ok']} | {result['errors']} | {result['wrong']} | "
         f"{result['rps']} | {result['p50_ms']} | {result['p99_ms']} | "
         f"{result['rss_mb_first_third']} | {result['rss_mb_last_third']} |",
+        "",
+        f"Errors by kind: {result['error_kinds'] or 'none'}",
         "",
         "RSS samples (s, MB): " + ", ".join(f"{t:g}:{m:.0f}" for t, m in result["rss_samples"]),
         "",

@@ -33,7 +33,7 @@ class ServerSection:
     host: str = "127.0.0.1"
     port: int = 50051
     workers: int = 2  # threads for detection and masking
-    max_pending: int = 64  # CPU tasks queued or running; beyond it requests get 503
+    max_pending: int = 256  # CPU tasks queued or running; beyond it requests get 503
     timeout_ms: int = 4000  # budget to mask one request; below Envoy's message_timeout (5 s)
     shutdown_grace_s: float = 10.0
     health: bool = True
