@@ -30,6 +30,8 @@ class Match(Enum):
 
 _SEPARATOR_CLASS = r"[ \-./()]*"
 _WORD = re.compile(r"\w")
+_LEAD = re.compile(r"[^\w]*")
+_TRAIL = re.compile(r"[^\w]*$")
 
 
 def _alnum_key(text: str) -> str:
@@ -45,12 +47,25 @@ class Replacement:
     match: Match = Match.EXACT
 
 
+def _ends(double: str) -> tuple[str, str]:
+    """The punctuation a number-like double starts and ends with: ``+``, ``(``, ``)``."""
+    lead = _LEAD.match(double).group()  # type: ignore[union-attr]
+    trail = _TRAIL.search(double[len(lead) :]).group()  # type: ignore[union-attr]
+    return lead, trail
+
+
 def _pattern(r: Replacement) -> str:
     if r.match is Match.SEPARATORS:
         chars = [c for c in r.double if c.isalnum()]
         body = _SEPARATOR_CLASS.join(re.escape(c) for c in chars)
-        if r.double.startswith("+"):
-            body = r"\+?" + body
+        # "(415) 555-0134" may come back as "415-555-0134": the outer punctuation is optional,
+        # and consumed when present, so the original's own does not double it
+        lead, trail = _ends(r.double)
+        if lead:
+            body = f"(?:{re.escape(lead)})?" + body
+        if trail:
+            body = body + f"(?:{re.escape(trail)})?"
+        return r"(?<!\w)" + body + r"(?!\w)"
     elif r.match is Match.CASELESS:
         body = "(?i:" + re.escape(r.double) + ")"
     else:
@@ -124,12 +139,16 @@ class _LivePrefixes:
         self.caseless: set[str] = set()
         self.separators: set[str] = set()
         self.starts: set[str] = set()  # characters a double can start with, in any case
+        self.leads: set[str] = set()  # punctuation a number-like double may start with
         self.max_len = 0
         for r in replacements:
             first = r.double[0]
             self.starts.update({first, first.lower(), first.upper(), first.casefold()})
             if r.match is Match.SEPARATORS:
-                self.starts.update(c for c in r.double[:2] if c.isalnum())
+                lead, _ = _ends(r.double)
+                self.leads.update(lead)
+                self.starts.update(lead)
+                self.starts.update(c for c in r.double[len(lead) : len(lead) + 1])
             d = r.double
             if r.match is Match.SEPARATORS:
                 key = _alnum_key(d)
@@ -149,10 +168,10 @@ class _LivePrefixes:
         """True when ``tail`` is a prefix of a double (or equals one: its end is undecided)."""
         if tail in self.exact or tail.casefold() in self.caseless:
             return True
-        if self.separators and (tail[0].isalnum() or tail[0] == "+"):
+        if self.separators and (tail[0].isalnum() or tail[0] in self.leads):
             key = _alnum_key(tail)
-            if not key:
-                return tail == "+"
+            if not key:  # only punctuation so far: it may be a double's "(" or "+"
+                return True
             if key in self.separators:
                 return True
         return False
