@@ -58,7 +58,7 @@ class CreditCardDetector(PatternDetector):
     A Luhn-valid number outside the known issuer ranges needs a word such as "card" nearby."""
 
     ENTITY = "CREDIT_CARD"
-    PATTERNS = (Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,79}+", 0.8),)
+    PATTERNS = (Pattern("card", r"\d(?<![\w.,+/-]\d)(?:[ -]?\d){11,}+", 0.8),)
     CONTEXT = (
         "card", "credit", "debit", "visa", "mastercard", "amex", "cc", "kreditkarte", "carte",
         "tarjeta", "carta",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -16,7 +18,7 @@ VALUES = [v for values in SAMPLES.values() for v in values]
 FILLER = st.text(st.sampled_from(list("abc XYZ,.;:!?()\n-_ éü日本")), max_size=12)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=int(os.environ.get("DOPPEL_PROPERTY_EXAMPLES", "300")), deadline=None)
 @given(parts=st.lists(st.one_of(st.sampled_from(VALUES), FILLER), max_size=10))
 def test_mask_then_restore_is_identity(engine: Engine, parts: list[str]) -> None:
     text = " ".join(parts)
