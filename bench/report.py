@@ -15,6 +15,7 @@ LABELS = {
     "patterns": "gateway, patterns",
     "model": "gateway, model",
     "model_nocache": "gateway, model, cache off",
+    "model_1thread": "gateway, model, 1 ONNX thread",
     "patterns_nocache": "gateway, patterns, cache off",
 }
 COLORS = {
@@ -23,6 +24,7 @@ COLORS = {
     "patterns": "#1f77b4",
     "model": "#d62728",
     "model_nocache": "#ff9896",
+    "model_1thread": "#9467bd",
     "patterns_nocache": "#aec7e8",
 }
 
@@ -93,7 +95,7 @@ def targets(r: dict) -> list[tuple[str, str, str, bool | None]]:
                 )
             )
     rows_t = r["throughput"]["rows"]
-    for name in ("model", "patterns"):
+    for name in ("model", "model_1thread", "patterns"):
         mine = [x for x in rows_t if x["target"] == name]
         if mine:
             best = max(mine, key=lambda x: x["rps"])
