@@ -15,7 +15,7 @@ LABELS = {
     "patterns": "gateway, patterns",
     "model": "gateway, model",
     "model_nocache": "gateway, model, cache off",
-    "model_1thread": "gateway, model, 1 ONNX thread",
+    "model_1thread": "gateway, model, 1 thread",
     "patterns_nocache": "gateway, patterns, cache off",
 }
 COLORS = {
@@ -483,7 +483,7 @@ def plot(r: dict, path: Path) -> None:
     ax.axhline(40, color="black", ls="--", lw=0.8)
     ax.set_title("throughput, 1 KB prompts (req/s, log)")
     ax.grid(alpha=0.3, axis="y")
-    ax.legend(fontsize=7, loc="upper left", ncol=2)
+    ax.legend(fontsize=6.5, loc="upper left", ncol=2)
     fig.suptitle(
         f"Doppel gateway vs direct — {r['machine']['cores']} cores, {r['machine']['date']}"
     )
