@@ -48,7 +48,7 @@ def per_call_us(fn: Callable[[], object], seconds: float = 2.0) -> tuple[float, 
 
 
 def main() -> None:
-    engine = build_engine(b"bench-key", cache_size=0)
+    engine = build_engine(b"bench-key", cache_size=0, model=False)
     prompt = prompt_of(2048)
     kb = len(prompt.encode()) / 1024
     session = engine.session()

@@ -332,3 +332,11 @@ def test_masking_replaces_names_by_parts(engine) -> None:
     masked = session.mask(text)
     assert "Eleanor" not in masked and "Whitcombe" not in masked
     assert session.restorer().restore(masked) == text
+
+
+def test_short_numbers_are_never_postal_codes() -> None:
+    from engine.detectors.model import plausible
+
+    assert not plausible("POSTAL_CODE", "Ref 58 and 68 79", 4, 6)
+    assert plausible("POSTAL_CODE", "75001 Paris", 0, 5)
+    assert plausible("POSTAL_CODE", "SW1A 1AA", 0, 8)
