@@ -92,6 +92,10 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
                 return await self._mask(exchange, request)
             if kind == "response_body" and len(request.response_body.body) > INLINE_BYTES:
                 return await self._offload(exchange, request)
+            if kind == "response_headers" and exchange.session and exchange.session.replacements:
+                # builds the restorer (a regex over all the exchange's doubles): milliseconds
+                # that must not block the loop every other exchange's tokens go through
+                return await self._offload(exchange, request)
             return exchange.handle(request)
         except ProtocolError as exc:
             log.error(
