@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -23,8 +20,9 @@ import yaml
 
 from extproc.envoy_config import ADMIN_CLUSTER, EXTPROC_CLUSTER
 from extproc.gateway import envoy_binary
+from tests import processes
+from tests.processes import stop
 
-DOPPEL = str(Path(sys.executable).with_name("doppel"))
 KEY = "doppel-chart-test-key"
 
 
@@ -34,42 +32,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start(args: list[str], ready: str, env: dict[str, str] | None = None,
-          timeout: float = 60) -> tuple[subprocess.Popen[str], str]:
+def start(
+    args: list[str], ready: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[subprocess.Popen[str], str]:
     """Start a doppel command; return it and the last word of its ready line."""
-    proc = subprocess.Popen(
-        [DOPPEL, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "DOPPEL_KEY": KEY, **(env or {})},
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"doppel {args[0]} exited early with {proc.wait()}")
-        if line.startswith(ready):
-            return proc, line.split()[-1]
-    stop(proc)
-    raise TimeoutError(f"doppel {args[0]} did not print {ready!r}")
+    return processes.start(args, ready, timeout=timeout, env=env, key=KEY)
 
 
-def stop(proc: subprocess.Popen[Any]) -> None:
-    if proc.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def for_loopback(config: dict[str, Any], doppel_port: int, admin_port: int,
-                 tls_files: dict[str, str] | None = None) -> dict[str, Any]:
+def for_loopback(
+    config: dict[str, Any],
+    doppel_port: int,
+    admin_port: int,
+    tls_files: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """Listeners on 127.0.0.1 port 0, admin on ``admin_port``, the ext_proc cluster at the
     local Doppel, certificate paths replaced by ``tls_files`` (old path -> new path)."""
     text = yaml.safe_dump(config)
@@ -123,9 +98,19 @@ def run_envoy(config: dict[str, Any], timeout: float = 30) -> Iterator[Envoy]:
         admin_path, log = Path(tmp, "admin"), Path(tmp, "envoy.out")
         with log.open("wb") as out:
             proc = subprocess.Popen(
-                [envoy_binary(), "-c", str(path), "--admin-address-path", str(admin_path),
-                 "--disable-hot-restart", "--log-level", "error"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    envoy_binary(),
+                    "-c",
+                    str(path),
+                    "--admin-address-path",
+                    str(admin_path),
+                    "--disable-hot-restart",
+                    "--log-level",
+                    "error",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
         envoy = None
@@ -161,8 +146,9 @@ class Reply:
     body: bytes
 
 
-def http(method: str, url: str, body: bytes | None = None,
-         headers: dict[str, str] | None = None) -> Reply:
+def http(
+    method: str, url: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> Reply:
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:

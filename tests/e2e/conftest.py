@@ -4,13 +4,8 @@ chosen at run time, stopped by process group at the end."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import subprocess
-import sys
-import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -19,9 +14,8 @@ from pathlib import Path
 
 import pytest
 
-DOPPEL = str(Path(sys.executable).with_name("doppel"))
-TEST_KEY = "doppel-e2e-key"
-
+from tests import processes
+from tests.processes import stop
 
 LOGS: list[Path] = []  # every log file a started process wrote; scanned for personal data
 
@@ -29,41 +23,8 @@ LOGS: list[Path] = []  # every log file a started process wrote; scanned for per
 def start(
     args: list[str], ready_prefix: str, timeout: float = 60
 ) -> tuple[subprocess.Popen[str], str]:
-    """Start a doppel command; return it and the URL it prints once ready. Its stderr (logs,
-    Envoy's included) goes to a file that the session scans at the end."""
-    env = {**os.environ, "DOPPEL_KEY": TEST_KEY}
-    log_path = Path(tempfile.mkdtemp(prefix="doppel-e2e-")) / f"{args[0]}.log"
-    LOGS.append(log_path)
-    with log_path.open("w") as log:
-        proc = subprocess.Popen(
-            [DOPPEL, "--verbose", *args],
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            env=env,
-            start_new_session=True,
-        )
-    deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            err = log_path.read_text()
-            raise RuntimeError(f"{args[0]} exited early ({proc.wait()}): {err[-2000:]}")
-        if line.startswith(ready_prefix):
-            return proc, line.split()[-1]
-    stop(proc)
-    raise TimeoutError(f"{args[0]} did not print {ready_prefix!r}")
-
-
-def stop(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+    """Start a doppel command; its logs (Envoy's included) go to a file the session scans."""
+    return processes.start(args, ready_prefix, timeout=timeout, logs=LOGS)
 
 
 @dataclass

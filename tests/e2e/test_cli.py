@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import DOPPEL, TEST_KEY
+from tests.processes import DOPPEL, TEST_KEY
 
 pytestmark = pytest.mark.e2e
 ENV = {**os.environ, "DOPPEL_KEY": TEST_KEY}
