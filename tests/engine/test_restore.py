@@ -79,3 +79,24 @@ def test_streaming_equals_whole_text_for_every_split(text: str, cuts: list[int])
     chunks = [text[a:b] for a, b in zip([0, *points], [*points, len(text)])]
     stream = R.stream()
     assert "".join(stream.feed(c) for c in chunks) + stream.flush() == R.restore(text)
+
+
+def test_doubles_that_start_with_punctuation_or_inside_others() -> None:
+    r = Restorer(
+        [
+            Replacement(")m@Q1vb@4", "Tq7!mzP2xv", Match.EXACT),
+            Replacement("Anna Berg", "Jane Roe", Match.CASELESS),
+            Replacement("Anna", "Jane", Match.CASELESS),
+        ]
+    )
+    text = "pw )m@Q1vb@4, ANNA BERG and Anna; not Annabel."
+    assert r.restore(text) == "pw Tq7!mzP2xv, JANE ROE and Jane; not Annabel."
+
+
+def test_compiled_doubles_are_shared_and_keyed_without_originals() -> None:
+    from engine.restore import _compiled
+
+    before = _compiled.cache_info().hits
+    again = Restorer([Replacement("Maria", "someone else", Match.CASELESS)])
+    assert _compiled.cache_info().hits > before
+    assert again.restore("maria") == "someone else"
