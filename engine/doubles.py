@@ -19,6 +19,7 @@ import random
 import re
 import string
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -1284,6 +1285,9 @@ def _region_of(locale: str) -> str:
     return region.upper() if len(region) == 2 else "US"
 
 
+MADE_CACHE_SIZE = 16384  # doubles kept per pseudonymizer (a few MB at most)
+
+
 class Pseudonymizer:
     """Makes keyed, deterministic doubles. Thread-safe; build one per key and keep it.
 
@@ -1298,6 +1302,11 @@ class Pseudonymizer:
         self._locale = locale if locale in AVAILABLE_LOCALES else "en_US"
         self._resources = _Resources()
         self._lock = threading.Lock()
+        # Doubles already made, keyed by a keyed digest of (type, subtype, attempt, original):
+        # a conversation resends its history every turn, and making a double costs ~150 µs.
+        # The cache holds digests and doubles, never an original.
+        self._made: OrderedDict[bytes, str] = OrderedDict()
+        self._made_key = hmac.new(self._key, b"doppel-made-doubles", hashlib.sha256).digest()
 
     def for_tenant(self, tenant: str) -> Pseudonymizer:
         """A pseudonymizer under a key derived for ``tenant``: one tenant's doubles never match
@@ -1318,6 +1327,26 @@ class Pseudonymizer:
         Derived from HMAC-SHA256(key, type ‖ normalised original ‖ attempt), which seeds a
         ``random.Random`` and the locale's Faker. Never equal to the original (after normalising).
         """
+        made_key = hashlib.blake2b(
+            "\x1f".join((str(entity_type), subtype or "", str(attempt), original)).encode(
+                "utf-8", "surrogatepass"
+            ),
+            digest_size=16,
+            key=self._made_key,
+        ).digest()
+        with self._lock:
+            made = self._made.get(made_key)
+            if made is not None:
+                self._made.move_to_end(made_key)
+                return made
+        made = self._make(entity_type, original, subtype, attempt)
+        with self._lock:
+            self._made[made_key] = made
+            if len(self._made) > MADE_CACHE_SIZE:
+                self._made.popitem(last=False)
+        return made
+
+    def _make(self, entity_type: str, original: str, subtype: str | None, attempt: int) -> str:
         rng = random.Random(int.from_bytes(self.seed(entity_type, original, attempt), "big"))
         locale = self._locale
         if subtype and "_" in subtype and subtype in AVAILABLE_LOCALES:
