@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import threading
@@ -125,19 +126,14 @@ def _inside(offsets: list[tuple[int, int]], spans: Sequence[Span]) -> np.ndarray
 
 
 def plan_windows(n: int, size: int, overlap: int) -> list[tuple[int, int]]:
-    """``[start, end)`` token windows of at most ``size`` covering ``0..n``, overlapping by
-    ``overlap`` (the last window is moved back to be full when the text allows)."""
+    """``[start, end)`` token windows of at most ``size`` covering ``0..n``, neighbours
+    overlapping by at least ``overlap``: as few windows as that allows, all of one width and
+    evenly spread (300 tokens run as two windows of 167, not 254 + 254)."""
     if n <= size:
         return [(0, n)]
-    step = size - overlap
-    windows = []
-    start = 0
-    while True:
-        end = min(n, start + size)
-        windows.append((max(0, end - size), end))
-        if end >= n:
-            return windows
-        start += step
+    k = math.ceil((n - overlap) / (size - overlap))
+    width = min(size, math.ceil((n + (k - 1) * overlap) / k) + 1)
+    return [(i * (n - width) // (k - 1), i * (n - width) // (k - 1) + width) for i in range(k)]
 
 
 def owner_of_tokens(n: int, windows: list[tuple[int, int]]) -> np.ndarray:
