@@ -342,35 +342,3 @@ def test_short_numbers_are_never_postal_codes() -> None:
     assert not plausible("POSTAL_CODE", "Ref 58 and 68 79", 4, 6)
     assert plausible("POSTAL_CODE", "75001 Paris", 0, 5)
     assert plausible("POSTAL_CODE", "SW1A 1AA", 0, 8)
-
-
-def test_known_pattern_spans_are_not_read_but_names_around_them_are(
-    detector: ModelDetector,
-) -> None:
-    from engine.detectors.model import _inside
-
-    text = "Write to Priya Raman at priya.raman@example.com or call +44 20 7946 0958 today."
-    engine = build_engine(b"k", model=False, cache_size=0)
-    known = [s for s in engine.detect(text) if s.type in ("EMAIL", "PHONE")]
-    assert len(known) == 2
-    enc = detector._model.tokenizer.encode(text, add_special_tokens=False)
-    assert _inside(enc.offsets, known).sum() >= 10  # the model is spared these tokens
-    spans = list(detector.detect(text, known=known))
-    assert not any(k.start <= s.start < k.end for s in spans for k in known)
-    found = {text[s.start : s.end]: s.type for s in spans}
-    assert found.get("Priya") == "GIVEN_NAME" and found.get("Raman") == "SURNAME"
-
-
-def test_engine_passes_sure_pattern_spans_to_the_model(monkeypatch: pytest.MonkeyPatch) -> None:
-    engine = build_engine(b"k", cache_size=0)
-    model = engine.detectors[-1]
-    seen: list[list[str]] = []
-    real = model.detect
-
-    def spy(text, known=()):
-        seen.append(sorted(s.type for s in known))
-        return real(text, known=known)
-
-    monkeypatch.setattr(model, "detect", spy)
-    engine.detect("Mail priya.raman@example.com or call +44 20 7946 0958, ask for Priya.")
-    assert seen == [["EMAIL", "PHONE"]]
