@@ -135,6 +135,17 @@ class Exchange:
             self._restorer = (self.session or self.engine.session()).restorer()
         return self._restorer
 
+    @property
+    def needs_restorer(self) -> bool:
+        """True when the exchange has doubles and their restorer is not built yet."""
+        return (
+            self._restorer is None and self.session is not None and bool(self.session.replacements)
+        )
+
+    def prepare_restorer(self) -> None:
+        """Build the restorer now (on a worker, while the provider answers)."""
+        _ = self.restorer
+
     # -- request ---------------------------------------------------------------------------
 
     def _on_request_headers(self, msg: pb.HttpHeaders) -> pb.ProcessingResponse:

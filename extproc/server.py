@@ -69,10 +69,14 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
         exchange = Exchange(runtime.engine, runtime.exchange, route=_route_selectors(context))
         timings: Counter[str] = Counter()
         metrics.INFLIGHT.inc()
+        restorer: asyncio.Future | None = None
         try:
             async for request in request_iterator:
                 kind = request.WhichOneof("request")
                 started = time.perf_counter()
+                if restorer is not None and kind != "request_trailers":
+                    await asyncio.wait([restorer])  # a failure shows when the answer needs it
+                    restorer = None
                 response = await self._handle(exchange, request, kind)
                 elapsed = time.perf_counter() - started
                 metrics.PHASE_SECONDS.labels(kind or "unknown").observe(elapsed)
@@ -80,6 +84,13 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
                 yield response
                 if response.HasField("immediate_response"):
                     return  # Envoy has answered the client; this exchange is over
+                if kind == "request_body" and exchange.needs_restorer:
+                    # The restorer (each double's regex, ~0.1 ms per new double) is built on a
+                    # worker while the provider works on the request, not when its answer is
+                    # waiting.
+                    restorer = asyncio.get_running_loop().run_in_executor(
+                        self.executor, exchange.prepare_restorer
+                    )
         finally:
             metrics.INFLIGHT.dec()
             _record(exchange, timings)
@@ -92,9 +103,9 @@ class ExternalProcessor(pb_grpc.ExternalProcessorServicer):
                 return await self._mask(exchange, request)
             if kind == "response_body" and len(request.response_body.body) > INLINE_BYTES:
                 return await self._offload(exchange, request)
-            if kind == "response_headers" and exchange.session and exchange.session.replacements:
-                # builds the restorer (a regex over all the exchange's doubles): milliseconds
-                # that must not block the loop every other exchange's tokens go through
+            if kind == "response_headers" and exchange.needs_restorer:
+                # builds the restorer if it is not ready (milliseconds for many new doubles)
+                # off the loop every other exchange's tokens go through
                 return await self._offload(exchange, request)
             return exchange.handle(request)
         except ProtocolError as exc:

@@ -356,3 +356,18 @@ def test_answers_with_nothing_to_restore_are_not_buffered(engine: Engine) -> Non
     out = ex.handle(response_headers_with(**{":status": "200", "content-type": "application/json"}))
     assert out.mode_override.response_body_mode == NO_BODY
     assert ex.phase is Phase.DONE
+
+
+def test_restorer_can_be_prepared_before_the_answer(engine: Engine) -> None:
+    ex = Exchange(engine)
+    ex.handle(headers())
+    assert not ex.needs_restorer
+    out = ex.handle(body(chat(f"mail {EMAIL}")))
+    assert ex.needs_restorer  # the server builds it on a worker while the provider works
+    ex.prepare_restorer()
+    assert not ex.needs_restorer
+    masked = json.loads(out.request_body.response.body_mutation.body)["messages"][0]["content"]
+    ex.handle(response_headers())
+    back = ex.handle(response_body(answer(masked)))
+    restored = json.loads(back.response_body.response.body_mutation.body)
+    assert restored["choices"][0]["message"]["content"] == f"mail {EMAIL}"
