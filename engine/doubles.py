@@ -11,6 +11,7 @@ phone number keeps its layout and its country code, an id passes its python-stdn
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import importlib
@@ -54,6 +55,16 @@ __all__ = [
 ]
 
 _MAX_ATTEMPTS = 16  # generator re-runs (same stream) until the double differs from the original
+COMMON_WORD_LOCALES = ("en_US", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL")
+
+
+@functools.cache
+def common_words() -> frozenset[str]:
+    """Everyday words of the core languages (Faker's word lists, casefolded). A double must not
+    be one: "Miller" -> "Case" would restore every "case" in the answer to "Miller"."""
+    return frozenset(
+        w.casefold() for loc in COMMON_WORD_LOCALES for w in Faker(loc).get_words_list()
+    )
 _DIGITS = string.digits
 _UPPER = string.ascii_uppercase
 _LOWER = string.ascii_lowercase
@@ -1357,7 +1368,11 @@ class Pseudonymizer:
         with self._lock:
             for _ in range(_MAX_ATTEMPTS):
                 out = generator(draw, original, subtype)
-                if out != original and normalize(entity_type, out) != target:
+                if (
+                    out != original
+                    and normalize(entity_type, out) != target
+                    and out.casefold() not in common_words()
+                ):
                     return out
             for _ in range(_MAX_ATTEMPTS):
                 out = _scramble(rng, original)

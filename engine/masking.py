@@ -147,6 +147,32 @@ class Engine:
         return MaskSession(self, policy or self.policy, self.pseudonymizer_for(tenant))
 
 
+def _written_in(word: str, text: str) -> bool:
+    """Whether ``word`` occurs in ``text`` as a whole word (not inside a longer one)."""
+    start = text.find(word)
+    while start >= 0:
+        end = start + len(word)
+        if not (start and text[start - 1].isalnum()) and not (
+            end < len(text) and text[end].isalnum()
+        ):
+            return True
+        start = text.find(word, start + 1)
+    return False
+
+
+@dataclass(frozen=True)
+class _Taken:
+    """What a new double must not be: an original of the body being masked, or a word written
+    in its texts (the answer often repeats them: a double "Case" would turn every "case" into
+    the original)."""
+
+    originals: set[str]
+    texts: str  # casefolded
+
+    def __contains__(self, double: str) -> bool:
+        return double in self.originals or _written_in(double.casefold(), self.texts)
+
+
 @dataclass
 class MaskSession:
     """The doubles of one exchange under one policy: masks the request's texts, restores the
@@ -190,10 +216,13 @@ class MaskSession:
         }
         if blocked:
             raise Blocked(blocked)
-        originals = {text[s.start : s.end] for text, spans in found for s in spans}
-        return [self._replace(text, spans, originals) for text, spans in found]
+        taken = _Taken(
+            {text[s.start : s.end] for text, spans in found for s in spans},
+            "\x00".join(texts).casefold(),
+        )
+        return [self._replace(text, spans, taken) for text, spans in found]
 
-    def _replace(self, text: str, spans: Iterable[Span], originals: set[str]) -> str:
+    def _replace(self, text: str, spans: Iterable[Span], taken: _Taken) -> str:
         out: list[str] = []
         pos = 0
         for span in spans:
@@ -205,19 +234,19 @@ class MaskSession:
             out.append(
                 f"[{span.type}]"
                 if action is Action.REDACT
-                else self._double(span, original, originals, action)
+                else self._double(span, original, taken, action)
             )
             pos = span.end
         out.append(text[pos:])
         return "".join(out)
 
-    def _double(self, span: Span, original: str, originals: set[str], action: Action) -> str:
+    def _double(self, span: Span, original: str, taken: _Taken, action: Action) -> str:
         key = (span.type, original)
         if key in self._double_of:
             return self._double_of[key]
         double = None
         if action is Action.DOUBLE:
-            double = self._derived_double(span, original, originals)
+            double = self._derived_double(span, original, taken)
         if double is None:
             self._placeholders[span.type] += 1
             double = f"[{span.type}_{self._placeholders[span.type]}]"
@@ -225,9 +254,10 @@ class MaskSession:
         self._original_of[double] = key
         return double
 
-    def _derived_double(self, span: Span, original: str, originals: set[str]) -> str | None:
-        """A keyed double that is no original and no other double of this exchange; None when
-        the type has none (a value without letters or digits): a placeholder is used then."""
+    def _derived_double(self, span: Span, original: str, taken: _Taken) -> str | None:
+        """A keyed double that is no original, no word of the texts and no other double of this
+        exchange; None when the type has none (a value without letters or digits): a
+        placeholder is used then."""
         fmt = self.policy.double_format(span.type)
         for attempt in range(MAX_ATTEMPTS):
             try:
@@ -238,7 +268,7 @@ class MaskSession:
                     double = self.pseudonymizer.double(span.type, original, span.subtype, attempt)
             except ValueError:  # engine.doubles.DoubleError
                 return None
-            if double not in originals and double not in self._original_of:
+            if double not in taken and double not in self._original_of:
                 return double
         return None
 

@@ -87,3 +87,41 @@ def test_repeated_text_is_detected_once(engine: Engine) -> None:
     fresh.detect(history)
     fresh.detect(history)
     assert (fresh._cache.hits, fresh._cache.misses) == (1, 1)
+
+
+def test_a_double_is_never_a_word_the_texts_already_contain() -> None:
+    """An echo of the request must restore exactly: if a double were a word the text already
+    holds ("Forward the case to ..." with a name doubled as "Case"), that word would be
+    'restored' too."""
+    from engine.doubles import Pseudonymizer
+    from engine.spans import Span
+
+    class Surname:  # finds one fixed surname: the detector is not what is tested here
+        name, entity_types = "Surname", ("SURNAME",)
+
+        def detect(self, text: str):
+            at = text.find("Raman")
+            if at >= 0:
+                yield Span(at, at + 5, "SURNAME", 1.0, True)
+
+    engine = Engine([Surname()], Pseudonymizer(b"k" * 32))
+    double = engine.session().mask("Raman")
+    text = f"Raman wrote; {double.lower()} is just a word in this text"
+    session = engine.session()
+    masked = session.mask(text)
+    assert not masked.startswith(double)  # another double was chosen
+    assert session.restorer().restore(masked) == text
+
+
+def test_doubles_are_never_everyday_words() -> None:
+    from faker import Faker
+
+    from engine.doubles import Pseudonymizer, common_words
+
+    assert {"case", "page", "long"} <= common_words()
+    p = Pseudonymizer(b"k" * 32)
+    fake = Faker("en_GB")
+    fake.seed_instance(3)
+    doubles = [p.double("SURNAME", fake.last_name() + str(i)) for i in range(1500)]
+    doubles += [p.double("GIVEN_NAME", fake.first_name() + str(i)) for i in range(1500)]
+    assert not [d for d in doubles if d.casefold() in common_words()]
