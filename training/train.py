@@ -50,11 +50,32 @@ def tokenizer() -> Tokenizer:
     return tok
 
 
-def encode(tok: Tokenizer, ex: Example, max_len: int) -> tuple[list[int], list[int]]:
-    """Token ids and BIO label ids (first token of a span B-, the rest I-)."""
+# Types the pattern detectors find for sure: at run time the model detector feeds each such span
+# as its first token only (engine/detectors/model.py), so training shows the model that too.
+STAND_IN_TYPES = frozenset(
+    {"EMAIL", "PHONE", "IBAN", "CREDIT_CARD", "IP_ADDRESS", "URL", "SSN", "NATIONAL_ID"}
+)
+STAND_IN_P = 0.5  # share of examples whose sure spans are shown as stand-ins
+
+
+def encode(
+    tok: Tokenizer, ex: Example, max_len: int, rng: random.Random | None = None
+) -> tuple[list[int], list[int]]:
+    """Token ids and BIO label ids (first token of a span B-, the rest I-). With ``rng``, half
+    of the examples show their STAND_IN_TYPES spans as the model detector feeds them: the first
+    token alone, unlabelled."""
     enc = tok.encode(ex.text)
     ids, offsets = enc.ids, enc.offsets
     special = enc.special_tokens_mask
+    drop: set[int] = set()
+    if rng is not None and rng.random() < STAND_IN_P:
+        for s0, e0, t in ex.spans:
+            if t in STAND_IN_TYPES:
+                inside = [i for i, (s, e) in enumerate(offsets) if s0 <= s and e <= e0 and e > s]
+                drop.update(inside[1:])
+                special = [*special]
+                for i in inside[:1]:
+                    special[i] = 1  # kept, but not labelled
     labels = []
     spans = sorted(ex.spans)
     j = 0
@@ -72,15 +93,19 @@ def encode(tok: Tokenizer, ex: Example, max_len: int) -> tuple[list[int], list[i
             began.add(j)
             lab = LABELS.index(f"{prefix}-{t}")
         labels.append(lab)
+    if drop:
+        ids = [x for i, x in enumerate(ids) if i not in drop]
+        labels = [x for i, x in enumerate(labels) if i not in drop]
     if len(ids) > max_len:
         ids = [*ids[: max_len - 1], ids[-1]]
         labels = [*labels[: max_len - 1], IGNORE]
     return ids, labels
 
 
-def batches(gen: Generator, tok: Tokenizer, size: int, max_len: int):
+def batches(gen: Generator, tok: Tokenizer, size: int, max_len: int, seed: int = 0):
+    rng = random.Random(seed)
     while True:
-        rows = [encode(tok, gen.example(), max_len) for _ in range(size)]
+        rows = [encode(tok, gen.example(), max_len, rng) for _ in range(size)]
         n = max(len(r[0]) for r in rows)
         ids = torch.zeros(size, n, dtype=torch.long)
         mask = torch.zeros(size, n, dtype=torch.long)
@@ -243,7 +268,7 @@ def main() -> None:
     t0 = time.time()
     log_every = 50
     running = 0.0
-    for step, (ids, mask, lab) in enumerate(batches(gen, tok, args.batch, args.max_len)):
+    for step, (ids, mask, lab) in enumerate(batches(gen, tok, args.batch, args.max_len, args.seed)):
         if step >= args.steps:
             break
         logits = model(ids, mask)
