@@ -93,6 +93,8 @@ MIN_CACHED_CHARS = 64  # below this, detecting again is about as cheap as hashin
 # Cache keys are keyed digests: a memory dump cannot confirm a guessed text against them.
 _CACHE_KEY = secrets.token_bytes(32)
 MAX_TENANTS = 1024
+# Pattern spans at least this sure (or validated) are passed to the model as known: it skips them.
+SURE_SCORE = 0.9
 _PLACEHOLDER = re.compile(r"\[([A-Z0-9_]+)_(\d+)\]")
 
 
@@ -140,7 +142,11 @@ class Engine:
     def _detect(self, text: str) -> list[Span]:
         spans: list[Span] = []
         for detector in self.detectors:
-            spans.extend(detector.detect(text))
+            if getattr(detector, "reads_known_spans", False):
+                known = [s for s in spans if s.validated or s.score >= SURE_SCORE]
+                spans.extend(detector.detect(text, known=known))  # type: ignore[call-arg]
+            else:
+                spans.extend(detector.detect(text))
         return resolve_overlaps(spans)
 
     def session(self, policy: Policy | None = None, tenant: str = "") -> MaskSession:

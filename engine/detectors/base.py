@@ -1,9 +1,12 @@
 """The shape every detector has, and the declarative pattern detector most of them use.
 
 A detector is anything with a ``name``, the ``entity_types`` it can emit and a
-``detect(text)`` that yields :class:`~engine.spans.Span` objects. Most structured types are
-a :class:`PatternDetector`: named regexes with base scores, optional context words, and one
-``validate`` hook backed by a well-kept library (python-stdnum, phonenumbers, ipaddress).
+``detect(text)`` that yields :class:`~engine.spans.Span` objects. A detector whose
+``reads_known_spans`` is true is called as ``detect(text, known=spans)`` after the others,
+with the sure spans they found (the model skips what the patterns proved). Most structured
+types are a :class:`PatternDetector`: named regexes with base scores, optional context words,
+and one ``validate`` hook backed by a well-kept library (python-stdnum, phonenumbers,
+ipaddress).
 """
 
 from __future__ import annotations
