@@ -2,10 +2,11 @@
 
 A :class:`Restorer` knows every double of one exchange and the original each stands for. It
 finds them in one left-to-right pass, longest double first at each position, and never inside
-a longer word. Each double's regex is compiled once per process and cached (keyed by the
-double, never the original): a conversation resends its history, so turn N compiles only the
-doubles turn N added. (One alternation of all doubles, compiled per exchange, cost ~5 ms for
-30 doubles, and matched slower: every alternative was tried at every character.)
+a longer word. Nothing is compiled per exchange: each double is tried, by plain string
+comparison, only where a word or a symbol starts with its first character. (One regex
+alternation of all doubles cost ~5 ms to compile for 30 doubles and tried every alternative at
+every character; per-double regexes still cost ~0.13 ms each and evicted the ``re`` module's
+cache, so phonenumbers recompiled its own patterns.)
 
 It also restores what models write back differently: other letter case for case-insensitive
 types (names, emails, places), possessives ("Keller's" restores the "Keller" part) and, for
@@ -23,7 +24,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
-from functools import lru_cache
 
 
 class Match(Enum):
@@ -34,8 +34,6 @@ class Match(Enum):
     SEPARATORS = "separators"  # phones, cards, IBANs: digits with other or no separators
 
 
-_SEPARATOR_CLASS = r"[ \-./()]*"
-_WORD = re.compile(r"\w")
 _LEAD = re.compile(r"[^\w]*")
 _TRAIL = re.compile(r"[^\w]*$")
 
@@ -60,28 +58,66 @@ def _ends(double: str) -> tuple[str, str]:
     return lead, trail
 
 
-def _pattern(r: Replacement) -> str:
-    if r.match is Match.SEPARATORS:
-        chars = [c for c in r.double if c.isalnum()]
-        body = _SEPARATOR_CLASS.join(re.escape(c) for c in chars)
-        # "(415) 555-0134" may come back as "415-555-0134": the outer punctuation is optional,
-        # and consumed when present, so the original's own does not double it
-        lead, trail = _ends(r.double)
-        if lead:
-            body = f"(?:{re.escape(lead)})?" + body
-        if trail:
-            body = body + f"(?:{re.escape(trail)})?"
-        return r"(?<!\w)" + body + r"(?!\w)"
-    elif r.match is Match.CASELESS:
-        body = "(?i:" + re.escape(r.double) + ")"
-    else:
-        body = re.escape(r.double)
-    # Never inside a longer word: guard the ends that are word characters.
-    if _WORD.match(r.double[0]) or r.double[0] == "+":
-        body = r"(?<!\w)" + body
-    if _WORD.match(r.double[-1]):
-        body = body + r"(?!\w)"
-    return body
+_SEPARATORS = frozenset(" -./()")
+
+
+def _word(c: str) -> bool:
+    """A regex ``\\w`` character: a letter, a digit or ``_``."""
+    return c.isalnum() or c == "_"
+
+
+class _Matcher:
+    """Finds one double at a given position, as it may be written back (see :class:`Match`)."""
+
+    __slots__ = ("chars", "double", "guard_end", "guard_start", "kind", "lead", "lower", "trail")
+
+    def __init__(self, double: str, kind: Match) -> None:
+        self.double = double
+        self.kind = kind
+        self.lower = double.lower()
+        self.chars = [c for c in double if c.isalnum()]
+        self.lead, self.trail = _ends(double) if kind is Match.SEPARATORS else ("", "")
+        # never inside a longer word: the ends that are word characters are guarded
+        self.guard_start = kind is Match.SEPARATORS or _word(double[0]) or double[0] == "+"
+        self.guard_end = _word(double[-1])
+
+    def end_at(self, text: str, pos: int) -> int:
+        """Where a match starting at ``pos`` ends, or -1."""
+        if self.guard_start and pos > 0 and _word(text[pos - 1]):
+            return -1
+        if self.kind is Match.SEPARATORS:
+            return self._separated(text, pos)
+        end = pos + len(self.double)
+        if self.kind is Match.CASELESS:
+            if text[pos:end].lower() != self.lower:
+                return -1
+        elif not text.startswith(self.double, pos):
+            return -1
+        if self.guard_end and end < len(text) and _word(text[end]):
+            return -1
+        return end
+
+    def _separated(self, text: str, pos: int) -> int:
+        """The double's letters and digits with any separators between them; its outer
+        punctuation ("(415) 555-0134" may come back as "415-555-0134") optional, and consumed
+        when present, so the original's own is not doubled."""
+        n = len(text)
+        i = pos + len(self.lead) if self.lead and text.startswith(self.lead, pos) else pos
+        for k, c in enumerate(self.chars):
+            if k:
+                while i < n and text[i] in _SEPARATORS:
+                    i += 1
+            if i >= n or text[i] != c:
+                return -1
+            i += 1
+        trail = self.trail
+        if trail and text.startswith(trail, i):
+            after = i + len(trail)
+            if not (after < n and _word(text[after])):
+                return after
+        if i < n and _word(text[i]):
+            return -1
+        return i
 
 
 def _case_like(original: str, written: str) -> str:
@@ -91,11 +127,6 @@ def _case_like(original: str, written: str) -> str:
     if written.islower() and not original.islower():
         return original.lower()
     return original
-
-
-@lru_cache(maxsize=16384)
-def _compiled(double: str, match: Match) -> re.Pattern[str]:
-    return re.compile(_pattern(Replacement(double, "", match)))
 
 
 def _first_chars(r: Replacement) -> set[str]:
@@ -110,8 +141,8 @@ def _first_chars(r: Replacement) -> set[str]:
     return {first}
 
 
-# Where a match can start: the first character of a word (every double that starts with a word
-# character is guarded by (?<!\w)), or any other non-word character.
+# Where a match can start: the first character of a word (a double that starts with a word
+# character never matches inside one), or any other non-word character.
 _CANDIDATE = re.compile(r"(?<!\w)\w|\W")
 
 
@@ -134,28 +165,28 @@ class Restorer:
             {(r.double, r.match): r for r in replacements if r.double}.values(),
             key=lambda r: (-len(r.double), r.double),
         )
-        # first character -> the regexes of the doubles that can start with it, longest first
-        self._by_first: dict[str, list[re.Pattern[str]]] = {}
+        # first character -> the doubles that can start with it, longest first
+        self._by_first: dict[str, list[_Matcher]] = {}
         for r in ordered:
-            regex = _compiled(r.double, r.match)
+            matcher = _Matcher(r.double, r.match)
             for c in _first_chars(r):
-                self._by_first.setdefault(c, []).append(regex)
+                self._by_first.setdefault(c, []).append(matcher)
         self._live = _LivePrefixes(ordered)
 
-    def matches(self, text: str, pos: int = 0) -> Iterator[re.Match[str]]:
-        """The doubles in ``text[pos:]``, left to right, without overlaps: at each position the
-        longest double that matches there."""
+    def matches(self, text: str, pos: int = 0) -> Iterator[tuple[int, int]]:
+        """``(start, end)`` of the doubles in ``text[pos:]``, left to right, without overlaps:
+        at each position the longest double that matches there."""
         by_first = self._by_first
         end = pos
         for c in _CANDIDATE.finditer(text, pos):
             start = c.start()
             if start < end:
                 continue
-            for regex in by_first.get(text[start], ()):
-                m = regex.match(text, start)
-                if m is not None:
-                    yield m
-                    end = m.end()
+            for matcher in by_first.get(text[start], ()):
+                found = matcher.end_at(text, start)
+                if found >= 0:
+                    yield start, found
+                    end = found
                     break
 
     def __bool__(self) -> bool:
@@ -177,10 +208,10 @@ class Restorer:
             return text
         out: list[str] = []
         pos = 0
-        for m in self.matches(text):
-            out.append(text[pos : m.start()])
-            out.append(self._original_for(m.group(0)))
-            pos = m.end()
+        for start, end in self.matches(text):
+            out.append(text[pos:start])
+            out.append(self._original_for(text[start:end]))
+            pos = end
         out.append(text[pos:])
         return "".join(out)
 
@@ -268,12 +299,12 @@ class StreamingRestorer:
         safe = len(buf) if final else self._safe_end()
         out: list[str] = []
         pos = self._ctx
-        for m in self._r.matches(buf, pos):
-            if m.start() >= safe:
+        for start, match_end in self._r.matches(buf, pos):
+            if start >= safe:
                 break
-            out.append(buf[pos : m.start()])
-            out.append(self._r._original_for(m.group(0)))
-            pos = m.end()
+            out.append(buf[pos:start])
+            out.append(self._r._original_for(buf[start:match_end]))
+            pos = match_end
         end = max(pos, safe)
         out.append(buf[pos:end])
         # keep one character before the unsent text: the word-boundary guards look at it

@@ -93,10 +93,44 @@ def test_doubles_that_start_with_punctuation_or_inside_others() -> None:
     assert r.restore(text) == "pw Tq7!mzP2xv, JANE ROE and Jane; not Annabel."
 
 
-def test_compiled_doubles_are_shared_and_keyed_without_originals() -> None:
-    from engine.restore import _compiled
+def _reference_pattern(r: Replacement) -> str:
+    """The regex a double used to be found with (one alternation of these per exchange): the
+    matcher must find exactly what it found."""
+    import re
 
-    before = _compiled.cache_info().hits
-    again = Restorer([Replacement("Maria", "someone else", Match.CASELESS)])
-    assert _compiled.cache_info().hits > before
-    assert again.restore("maria") == "someone else"
+    if r.match is Match.SEPARATORS:
+        body = r"[ \-./()]*".join(re.escape(c) for c in r.double if c.isalnum())
+        lead = re.match(r"[^\w]*", r.double).group()
+        trail = re.search(r"[^\w]*$", r.double[len(lead) :]).group()
+        if lead:
+            body = f"(?:{re.escape(lead)})?" + body
+        if trail:
+            body = body + f"(?:{re.escape(trail)})?"
+        return r"(?<!\w)" + body + r"(?!\w)"
+    body = re.escape(r.double)
+    if r.match is Match.CASELESS:
+        body = "(?i:" + body + ")"
+    if re.match(r"\w", r.double[0]) or r.double[0] == "+":
+        body = r"(?<!\w)" + body
+    if re.match(r"\w", r.double[-1]):
+        body = body + r"(?!\w)"
+    return body
+
+
+_PIECES = st.sampled_from(
+    [r.double for r in REPLACEMENTS]
+    + ["maria", "MARIA", "Keller's", "+1 415 555 0134", "14155550134", "(512)555-0199",
+       "512-555-0199", "4539148803436467", "4539-1488-0343-6467", "10.1.2.3", "x", "_", "9",
+       " ", ".", "(", ")", "-", "+", "é", "\n", "[EMAIL_1]"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, max_size=12))
+def test_matcher_finds_what_the_regex_alternation_found(pieces: list[str]) -> None:
+    import re
+
+    text = "".join(pieces)
+    ordered = sorted(REPLACEMENTS, key=lambda r: (-len(r.double), r.double))
+    reference = re.compile("|".join(_reference_pattern(r) for r in ordered))
+    assert list(R.matches(text)) == [m.span() for m in reference.finditer(text)]
