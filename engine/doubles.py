@@ -63,8 +63,12 @@ def common_words() -> frozenset[str]:
     """Everyday words of the core languages (Faker's word lists, casefolded). A double must not
     be one: "Miller" -> "Case" would restore every "case" in the answer to "Miller"."""
     return frozenset(
-        w.casefold() for loc in COMMON_WORD_LOCALES for w in Faker(loc).get_words_list()
+        w.casefold()
+        for loc in COMMON_WORD_LOCALES
+        for w in importlib.import_module(f"faker.providers.lorem.{loc}").Provider.word_list
     )
+
+
 _DIGITS = string.digits
 _UPPER = string.ascii_uppercase
 _LOWER = string.ascii_lowercase

@@ -93,6 +93,7 @@ MIN_CACHED_CHARS = 64  # below this, detecting again is about as cheap as hashin
 # Cache keys are keyed digests: a memory dump cannot confirm a guessed text against them.
 _CACHE_KEY = secrets.token_bytes(32)
 MAX_TENANTS = 1024
+_WARM_UP = "Warm up: Jane Doe, jane@example.org, +1 415 555 0134, 12 Main Street, Springfield."
 # Pattern spans at least this sure (or validated) are passed to the model as known: it skips them.
 SURE_SCORE = 0.9
 _PLACEHOLDER = re.compile(r"\[([A-Z0-9_]+)_(\d+)\]")
@@ -151,6 +152,12 @@ class Engine:
 
     def session(self, policy: Policy | None = None, tenant: str = "") -> MaskSession:
         return MaskSession(self, policy or self.policy, self.pseudonymizer_for(tenant))
+
+    def warm_up(self) -> None:
+        """Load now what the first request would wait for: the model session, the Faker
+        locales and word lists doubles are made from, phone metadata."""
+        session = self.session()
+        session.restorer().restore(session.mask(_WARM_UP))
 
 
 def _written_in(word: str, text: str) -> bool:

@@ -298,7 +298,7 @@ class DoppelServer:
             log.info("direct API listening", extra={"address": direct})
         # Warm up (model session, caches) before saying SERVING.
         await asyncio.get_running_loop().run_in_executor(
-            None, self.processor.runtime.engine.detect, "warm up: jane@example.org"
+            None, self.processor.runtime.engine.warm_up
         )
         self._set_health(health_pb2.HealthCheckResponse.SERVING)
         self.port = bound
