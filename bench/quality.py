@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -310,9 +311,10 @@ def main() -> int:
     args = ap.parse_args()
     detect = detect_in_process if args.in_process else detect_cli
 
-    from engine.detectors.model import MODEL_DIR
+    from engine.detectors.model import MODEL_DIR, MODEL_DIR_ENV
 
-    manifest = json.loads((MODEL_DIR / "manifest.json").read_text())
+    model_dir = Path(os.environ.get(MODEL_DIR_ENV) or MODEL_DIR)  # the one `doppel detect` loads
+    manifest = json.loads((model_dir / "manifest.json").read_text())
     arch = manifest.get("architecture", {})
     results: dict = {
         "command": "python bench/quality.py" + (" --in-process" if args.in_process else ""),
