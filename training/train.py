@@ -251,6 +251,7 @@ def main() -> None:
     ap.add_argument(
         "--teacher-onnx", type=Path, help="distil from this exported model (e.g. engine/model)"
     )
+    ap.add_argument("--init", type=Path, help="start from this run's weights (same layers)")
     ap.add_argument("--steps", type=int, default=1000)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--max-len", type=int, default=128)
@@ -270,7 +271,6 @@ def main() -> None:
     teacher = None
     if args.teacher_onnx is not None:
         teacher = OnnxTeacher(args.teacher_onnx, args.threads)
-        model = init_from_rampart(args.layers)
     elif args.teacher is not None:
         teacher_model, _ = load_run(args.teacher)
         state = select_layers(
@@ -282,7 +282,9 @@ def main() -> None:
 
         model = BertTagger(BertConfig(num_hidden_layers=args.layers, num_labels=len(LABELS)))
         model.load_state_dict(state)
-    if teacher is None:
+    if args.init is not None:
+        model, _ = load_run(args.init)  # continue an earlier run of the same shape
+    elif args.teacher_onnx is not None or teacher is None:
         model = init_from_rampart(args.layers)
     model.train()
 
