@@ -19,6 +19,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -268,7 +269,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     tok = tokenizer()
 
-    teacher = None
+    # The teacher gives soft labels (probabilities); the student starts from an earlier run
+    # (--init), from the torch teacher's own layers, or from Rampart's.
+    teacher: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None
+    model: BertTagger | None = None
     if args.teacher_onnx is not None:
         teacher = OnnxTeacher(args.teacher_onnx, args.threads)
     elif args.teacher is not None:
@@ -276,15 +280,12 @@ def main() -> None:
         state = select_layers(
             teacher_model.state_dict(), teacher_model.config.num_hidden_layers, args.layers
         )
-
-        def teacher(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-            return teacher_model(ids, mask).softmax(-1)
-
         model = BertTagger(BertConfig(num_hidden_layers=args.layers, num_labels=len(LABELS)))
         model.load_state_dict(state)
+        teacher = lambda ids, mask: teacher_model(ids, mask).softmax(-1)  # noqa: E731
     if args.init is not None:
-        model, _ = load_run(args.init)  # continue an earlier run of the same shape
-    elif args.teacher_onnx is not None or teacher is None:
+        model, _ = load_run(args.init)
+    elif model is None:
         model = init_from_rampart(args.layers)
     model.train()
 
