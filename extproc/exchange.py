@@ -143,8 +143,13 @@ class Exchange:
         )
 
     def prepare_restorer(self) -> None:
-        """Build the restorer now (on a worker, while the provider answers)."""
-        _ = self.restorer
+        """Build the restorer now (on a worker, while the provider answers). A failure here is
+        not raised: the answer's phase builds it again and fails closed there, with the
+        exchange's error handling."""
+        try:
+            _ = self.restorer
+        except Exception:
+            self._restorer = None
 
     # -- request ---------------------------------------------------------------------------
 

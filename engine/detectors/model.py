@@ -162,8 +162,8 @@ class ModelDetector:
     """Free-text personal data from the shipped NER model (see the module docstring)."""
 
     name = "ModelDetector"
-    # The engine runs it after the pattern detectors and passes their validated spans as
-    # ``known`` (see ``Engine._detect``).
+    # The engine runs it after the pattern detectors and passes their sure spans (validated, or
+    # scored >= SURE_SCORE) as ``known`` (see ``Engine._detect``).
     reads_known_spans = True
 
     def __init__(
