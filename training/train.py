@@ -67,14 +67,13 @@ def encode(
     token alone, unlabelled. The flag says whether it did."""
     enc = tok.encode(ex.text)
     ids, offsets = enc.ids, enc.offsets
-    special = enc.special_tokens_mask
+    special = list(enc.special_tokens_mask)  # stand-ins are marked in it below
     drop: set[int] = set()
     if rng is not None and rng.random() < STAND_IN_P:
         for s0, e0, t in ex.spans:
             if t in STAND_IN_TYPES:
                 inside = [i for i, (s, e) in enumerate(offsets) if s0 <= s and e <= e0 and e > s]
                 drop.update(inside[1:])
-                special = [*special]
                 for i in inside[:1]:
                     special[i] = 1  # kept, but not labelled
     labels = []
